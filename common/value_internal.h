@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * value_internal: record-value helpers shared inside libcps only (import, schema), never
+ * included by node/, hub/ or tests. It exposes the one JSON -> msgpack converter, so import
+ * and cps_value_from_json() encode identically, and the one "is this a valid record value"
+ * decoder that schema uses, so the node, the hub and the auditor agree byte for byte.
+ */
+#ifndef CPS_VALUE_INTERNAL_H
+#define CPS_VALUE_INTERNAL_H
+
+#include <jansson.h>
+#include <msgpack.h>
+
+#include "cps/value.h"
+
+/*
+ * Append JSON value j to pk as msgpack: integers as the smallest msgpack int, reals as
+ * float64, object members in their order. Refuses nesting deeper than CPS_VALUE_MAX_DEPTH
+ * (err says so). Returns 0, CPS_EMALFORMED or -ENOMEM.
+ */
+CPS_MUST_CHECK int cps_value_pack_json(msgpack_packer *pk, const json_t *j, char *err,
+                                       size_t err_len);
+
+/*
+ * Decode a record value: exactly one msgpack object in mp[0..mp_len) that passes
+ * cps_value_check(), is a map, and can travel through JSON unchanged (string keys that are
+ * unique in each map, UTF-8 strings without NUL, integers within int64, finite floats, no
+ * ext types). On success res holds the tree, borrowing mp. The caller always calls
+ * msgpack_unpacked_destroy(res), on failure too. err names the field at fault, e.g.
+ * "field 'note': invalid UTF-8". Returns 0, CPS_EMALFORMED or -ENOMEM.
+ */
+CPS_MUST_CHECK int cps_value_unpack_record(msgpack_unpacked *res, const uint8_t *mp,
+                                           size_t mp_len, char *err, size_t err_len);
+
+#endif

@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * cps-hub init: check that the hub key is the one the signed roster names for the hub,
+ * then create the hub's store, pin the programme key and record the configuration.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cps/cli.h"
+#include "commands.h"
+#include "hub.h"
+
+static void
+usage(FILE *f)
+{
+    fprintf(f, "Usage: " HUB_PROG " init [--dir DIR] --key FILE --roster FILE --programme-key VKEY\n"
+               "                    [--listen ENDPOINT]\n"
+               "Create the hub's store in DIR (default $" HUB_DIR_ENV " or ./" HUB_DIR_DEFAULT ").\n"
+               "  --key FILE            the hub's key file (cps-keys gen), mode 0600\n"
+               "  --roster FILE         the roster signed by the programme key\n"
+               "  --programme-key VKEY  the programme's verifier key (cps-keys pub --vkey)\n"
+               "  --listen ENDPOINT     where run listens (default " HUB_LISTEN_DEFAULT ")\n");
+}
+
+int
+cmd_init_main(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "dir", required_argument, NULL, 'd' },    { "key", required_argument, NULL, 'k' },
+        { "roster", required_argument, NULL, 'r' }, { "programme-key", required_argument, NULL, 'P' },
+        { "listen", required_argument, NULL, 'L' }, { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    const char *dir = NULL, *key = NULL, *roster_path = NULL, *vkey = NULL,
+               *listen = HUB_LISTEN_DEFAULT;
+    struct cps_roster *roster = NULL;
+    struct cps_keys *keys = NULL;
+    struct cps_store *st = NULL;
+    struct cps_txn *txn = NULL;
+    struct cps_pubkeys pub;
+    char why[256], abs_dir[PATH_MAX], abs_key[PATH_MAX], path[PATH_MAX + 32], *text = NULL;
+    size_t text_len;
+    int c, rc, ret = CPS_EXIT_USAGE;
+
+    while ((c = getopt_long(argc, argv, "d:k:r:P:L:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'd': dir = optarg; break;
+        case 'k': key = optarg; break;
+        case 'r': roster_path = optarg; break;
+        case 'P': vkey = optarg; break;
+        case 'L': listen = optarg; break;
+        case 'h': usage(stdout); return CPS_EXIT_OK;
+        default: usage(stderr); return CPS_EXIT_USAGE;
+        }
+    }
+    if (optind != argc || key == NULL || roster_path == NULL || vkey == NULL) {
+        cps_cli_error(HUB_PROG " init", "--key, --roster and --programme-key are required");
+        usage(stderr);
+        return CPS_EXIT_USAGE;
+    }
+    dir = hub_dir(dir);
+    if (strlen(listen) >= 256) {
+        cps_cli_error(HUB_PROG " init", "--listen: too long");
+        return CPS_EXIT_USAGE;
+    }
+    if ((rc = cps_crypto_init()) != 0 || (rc = cps_cli_abspath(dir, abs_dir, sizeof abs_dir)) != 0 ||
+        (rc = cps_cli_abspath(key, abs_key, sizeof abs_key)) != 0) {
+        cps_cli_error(HUB_PROG " init", "%s", cps_strerror(rc));
+        return CPS_EXIT_USAGE;
+    }
+    if ((rc = cps_cli_read_file(roster_path, 4u << 20, &text, &text_len)) != 0) {
+        cps_cli_error(HUB_PROG " init", "%s: %s", roster_path, cps_strerror(rc));
+        goto done;
+    }
+    if ((rc = cps_roster_verify(&roster, text, text_len, vkey, why, sizeof why)) != 0) {
+        cps_cli_error(HUB_PROG " init", "%s: %s", roster_path,
+                      rc == CPS_EMALFORMED ? why : cps_strerror(rc));
+        ret = CPS_EXIT_NO;
+        goto done;
+    }
+    if ((rc = cps_crypto_keys_load(&keys, key)) != 0) {
+        cps_cli_error(HUB_PROG " init", "%s: %s", key, cps_strerror(rc));
+        goto done;
+    }
+    cps_crypto_keys_public(keys, &pub);
+    if (!cps_crypto_equal(&pub, &roster->hub, sizeof pub)) {
+        cps_cli_error(HUB_PROG " init", "%s: this key is not the roster's hub key", key);
+        ret = CPS_EXIT_NO;
+        goto done;
+    }
+    if (mkdir(abs_dir, 0700) != 0 && errno != EEXIST) {
+        cps_cli_error(HUB_PROG " init", "%s: %s", abs_dir, strerror(errno));
+        goto done;
+    }
+    snprintf(path, sizeof path, "%s/data.mdb", abs_dir);
+    if (access(path, F_OK) == 0) {
+        cps_cli_error(HUB_PROG " init", "%s: already initialised", abs_dir);
+        ret = CPS_EXIT_NO;
+        goto done;
+    }
+    snprintf(path, sizeof path, "%s/" HUB_ROSTER_FILE, abs_dir);
+    if ((rc = cps_cli_write_file(path, text, text_len, 0644)) != 0) {
+        cps_cli_error(HUB_PROG " init", "%s: %s", path, cps_strerror(rc));
+        goto done;
+    }
+    if ((rc = cps_store_open(&st, abs_dir, HUB_MAP_DEFAULT)) != 0 ||
+        (rc = cps_store_begin(st, true, &txn)) != 0 ||
+        (rc = cps_store_meta_put(txn, "programme", roster->programme,
+                                 strlen(roster->programme))) != 0 ||
+        (rc = cps_store_meta_put(txn, "listen", listen, strlen(listen))) != 0 ||
+        (rc = cps_store_meta_put(txn, "key", abs_key, strlen(abs_key))) != 0 ||
+        (rc = cps_store_meta_put(txn, "vkey", vkey, strlen(vkey))) != 0 ||
+        (rc = cps_store_meta_put_u64(txn, "log_size", 0)) != 0 ||
+        (rc = cps_store_commit(&txn)) != 0) {
+        cps_cli_error(HUB_PROG " init", "%s: %s", abs_dir, cps_strerror(rc));
+        goto done;
+    }
+    printf("hub for programme %s initialised in %s (%zu partners, listen %s)\n",
+           roster->programme, abs_dir, roster->n_partners, listen);
+    ret = CPS_EXIT_OK;
+done:
+    cps_store_abort(&txn);
+    cps_store_close(&st);
+    cps_crypto_keys_free(&keys);
+    cps_roster_free(&roster);
+    free(text);
+    return ret;
+}

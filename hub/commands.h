@@ -1,0 +1,11 @@
+/* SPDX-License-Identifier: ISC */
+/* The hub's subcommands. */
+#ifndef CPS_HUB_COMMANDS_H
+#define CPS_HUB_COMMANDS_H
+
+int cmd_init_main(int argc, char **argv);
+int cmd_run_main(int argc, char **argv);
+int cmd_status_main(int argc, char **argv);
+int cmd_export_main(int argc, char **argv);
+
+#endif

@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * The hub's shared state for its subcommands: data directory, store, keys, roster, and the
+ * ingest step that turns one received frame into a log entry and a reply.
+ */
+#ifndef CPS_HUB_H
+#define CPS_HUB_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cps/crypto.h"
+#include "cps/note.h"
+#include "cps/roster.h"
+#include "cps/store.h"
+#include "cps/wire.h"
+
+#define HUB_PROG "cps-hub"
+#define HUB_DIR_ENV "CPS_HUB_DIR"
+#define HUB_DIR_DEFAULT "cps-hub"
+#define HUB_ROSTER_FILE "roster.txt"
+#define HUB_ZAP_DOMAIN "cps"
+#define HUB_LISTEN_DEFAULT "tcp://127.0.0.1:7700"
+#define HUB_MAP_DEFAULT ((size_t)8 << 30)
+
+struct hub {
+    char dir[PATH_MAX];
+    struct cps_store *st;
+    struct cps_keys *keys; /* NULL unless opened with keys */
+    struct cps_roster *roster;
+    char programme[CPS_WIRE_PROGRAMME_MAX];
+    char listen[256];
+    char key_path[PATH_MAX];
+    char vkey[CPS_NOTE_VKEY_MAX];
+};
+
+int hub_open(struct hub *h, const char *dir, bool with_keys, char *err, size_t err_len);
+void hub_close(struct hub *h);
+const char *hub_dir(const char *given);
+
+/*
+ * Handle one frame from the partner that the connection authenticated as user_id, inside
+ * the batch's write transaction txn. *reply receives the encoded reply (malloc'd; NULL when
+ * none is due). Returns 0 — including for refused input, which only changes the reply —
+ * or a store error, after which the caller must abort the whole batch and ack nothing.
+ */
+int hub_ingest(struct hub *h, struct cps_txn *txn, const char *user_id, const uint8_t *frame,
+               size_t frame_len, uint8_t **reply, size_t *reply_len);
+
+/* Encode a REFUSE reply (used for frames that never reach hub_ingest, and for EBUSY). */
+int hub_refuse(uint64_t seq, int code, const char *text, uint64_t expected, uint8_t **reply,
+               size_t *reply_len);
+
+/* The ZAP handler: admits CURVE clients whose key is an active partner's in the roster.
+ * zap_start binds inproc://zeromq.zap.01 in zctx before returning, so the hub's socket
+ * can never be bound without it. */
+struct hub_zap;
+int hub_zap_start(struct hub_zap **out, void *zctx, const struct cps_roster *roster);
+void hub_zap_stop(struct hub_zap **z); /* after zmq_ctx_shutdown */
+
+#endif

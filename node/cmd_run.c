@@ -1,0 +1,535 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * cps-node run: the daemon. A CURVE-authenticated DEALER connection to the hub; HELLO to
+ * learn where the hub is; the outbox shipped in seq order with a window of updates in
+ * flight, each sealed for the hub when sent; nothing deleted until acked. ZeroMQ may lose
+ * or replay messages across reconnects: seq, prev and the hub's re-acks make delivery
+ * exact. The CLI writes the outbox concurrently; the daemon polls it.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <zmq.h>
+
+#include "cps/cli.h"
+#include "cps/log.h"
+#include "commands.h"
+#include "node.h"
+
+#define WINDOW_DEFAULT 64
+#define ACK_TIMEOUT_MS 5000   /* in flight and nothing heard: say HELLO again */
+#define HELLO_RETRY_MS 1000   /* first retry; doubles up to HELLO_RETRY_MAX_MS */
+#define HELLO_RETRY_MAX_MS 30000
+#define POLL_MS 50
+#define MONITOR_ENDPOINT "inproc://cps-node-monitor"
+
+static volatile sig_atomic_t stop_requested;
+
+static void
+on_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+struct daemon {
+    struct node n;
+    void *zctx, *sock, *mon;
+    uint64_t window;
+    uint64_t last_acked; /* every seq <= this is committed at the hub and gone from outbox */
+    uint64_t next_send;  /* next seq to send */
+    bool welcomed;
+    uint64_t last_rx_ms, last_hello_ms, hello_retry_ms, paused_until_ms, pause_ms;
+    /* acks gathered from one poll round, committed in one transaction */
+    uint64_t ack_max;
+    struct rejected {
+        uint64_t seq, index;
+        int code;
+        char reason[256];
+    } *rej;
+    size_t n_rej, cap_rej;
+};
+
+static uint64_t
+mono_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* Record an error for `status` (and clear it with msg NULL). */
+static void
+set_last_error(struct daemon *d, const char *msg)
+{
+    struct cps_txn *txn = NULL;
+
+    if (cps_store_begin(d->n.st, true, &txn) != 0)
+        return;
+    if (cps_store_meta_put(txn, "last_error", msg != NULL ? msg : "",
+                           msg != NULL ? strlen(msg) : 0) != 0 ||
+        cps_store_commit(&txn) != 0)
+        cps_store_abort(&txn);
+}
+
+static int
+send_msg(struct daemon *d, const struct cps_msg *m)
+{
+    uint8_t *buf = NULL;
+    size_t len;
+    int rc;
+
+    if ((rc = cps_wire_encode_msg(m, &buf, &len)) != 0)
+        return rc;
+    rc = zmq_send(d->sock, buf, len, ZMQ_DONTWAIT) < 0 ? -errno : 0;
+    free(buf);
+    return rc;
+}
+
+static void
+send_hello(struct daemon *d, uint64_t now)
+{
+    struct cps_msg m = { .type = CPS_MSG_HELLO, .version = CPS_WIRE_VERSION };
+    struct cps_txn *txn = NULL;
+    uint64_t depth = 0;
+
+    if (cps_store_begin(d->n.st, false, &txn) == 0) {
+        if (cps_store_count(txn, CPS_DB_OUTBOX, &depth) != 0)
+            depth = 0;
+        cps_store_abort(&txn);
+    }
+    snprintf(m.partner, sizeof m.partner, "%s", d->n.partner);
+    m.seq = d->last_acked;
+    m.depth = depth;
+    d->last_hello_ms = now;
+    if (send_msg(d, &m) == 0)
+        cps_log(CPS_LOG_DEBUG, "hello sent last_acked=%" PRIu64 " depth=%" PRIu64, m.seq, depth);
+    if (d->hello_retry_ms < HELLO_RETRY_MAX_MS)
+        d->hello_retry_ms *= 2;
+}
+
+/* Send outbox entries from next_send while the window has room. */
+static void
+ship(struct daemon *d)
+{
+    struct cps_msg m = { .type = CPS_MSG_UPDATE };
+    struct cps_txn *txn = NULL;
+    struct cps_val v;
+    uint8_t key[8], *sealed = NULL;
+    size_t cap = 0;
+    int rc;
+
+    if (d->next_send > d->last_acked + d->window)
+        return;
+    if (cps_store_begin(d->n.st, false, &txn) != 0)
+        return;
+    snprintf(m.partner, sizeof m.partner, "%s", d->n.partner);
+    while (d->next_send <= d->last_acked + d->window) {
+        cps_store_be64(key, d->next_send);
+        if (cps_store_get(txn, CPS_DB_OUTBOX, key, sizeof key, &v) != 0)
+            break; /* nothing more queued */
+        if (v.len + CPS_CRYPTO_SEAL_OVERHEAD > cap) {
+            uint8_t *nb = realloc(sealed, v.len + CPS_CRYPTO_SEAL_OVERHEAD);
+            if (nb == NULL)
+                break;
+            sealed = nb;
+            cap = v.len + CPS_CRYPTO_SEAL_OVERHEAD;
+        }
+        /* sealed at send time, so a rotated hub key never strands a queued update */
+        if ((rc = cps_crypto_seal(d->n.keys, d->n.roster->hub.box, v.data, v.len, sealed)) != 0)
+            break;
+        m.seq = d->next_send;
+        m.payload = sealed;
+        m.payload_len = v.len + CPS_CRYPTO_SEAL_OVERHEAD;
+        if ((rc = send_msg(d, &m)) != 0) {
+            if (rc != -EAGAIN)
+                cps_log(CPS_LOG_WARN, "send seq=%" PRIu64 " failed: %s", m.seq,
+                        cps_strerror(rc));
+            break;
+        }
+        cps_log(CPS_LOG_DEBUG, "sent seq=%" PRIu64 " bytes=%zu", m.seq, m.payload_len);
+        d->next_send++;
+    }
+    cps_store_abort(&txn);
+    free(sealed);
+}
+
+/* Delete acked updates from the outbox, remember rejections: one transaction per round. */
+static void
+commit_acks(struct daemon *d)
+{
+    struct cps_txn *txn = NULL;
+    uint64_t s, next_seq;
+    uint8_t key[8], val[12 + 256];
+    size_t i;
+    int rc;
+
+    if (d->ack_max <= d->last_acked) {
+        d->n_rej = 0;
+        return;
+    }
+    if ((rc = cps_store_begin(d->n.st, true, &txn)) != 0)
+        goto fail;
+    if ((rc = cps_store_meta_get_u64(txn, "next_seq", &next_seq)) != 0)
+        goto fail;
+    if (d->ack_max >= next_seq) {
+        cps_log(CPS_LOG_ERR, "hub acked seq=%" PRIu64 " which this node never wrote",
+                d->ack_max);
+        d->ack_max = next_seq - 1;
+    }
+    for (s = d->last_acked + 1; s <= d->ack_max; s++) {
+        cps_store_be64(key, s);
+        if ((rc = cps_store_del(txn, CPS_DB_OUTBOX, key, sizeof key)) != 0 &&
+            rc != CPS_ENOTFOUND)
+            goto fail;
+    }
+    for (i = 0; i < d->n_rej; i++) {
+        const struct rejected *r = &d->rej[i];
+        size_t len = strlen(r->reason);
+        uint32_t code = (uint32_t)CPS_WIRE_CODE(r->code);
+
+        if (r->seq <= d->last_acked || r->seq > d->ack_max)
+            continue;
+        cps_store_be64(key, r->seq);
+        cps_store_be64(val, r->index);
+        val[8] = (uint8_t)(code >> 24);
+        val[9] = (uint8_t)(code >> 16);
+        val[10] = (uint8_t)(code >> 8);
+        val[11] = (uint8_t)code;
+        memcpy(val + 12, r->reason, len);
+        if ((rc = cps_store_put(txn, CPS_DB_REJECTED, key, sizeof key, val, 12 + len, 0)) != 0)
+            goto fail;
+    }
+    if ((rc = cps_store_meta_put_u64(txn, "last_acked", d->ack_max)) != 0 ||
+        (rc = cps_store_meta_put_u64(txn, "last_contact_ms", cps_wire_now_ms())) != 0 ||
+        (rc = cps_store_meta_put(txn, "last_error", "", 0)) != 0 ||
+        (rc = cps_store_commit(&txn)) != 0)
+        goto fail;
+    cps_log(CPS_LOG_DEBUG, "acked up to seq=%" PRIu64, d->ack_max);
+    d->last_acked = d->ack_max;
+    if (d->next_send <= d->last_acked)
+        d->next_send = d->last_acked + 1;
+    d->n_rej = 0;
+    return;
+fail:
+    /* the acks are not lost: the next HELLO gets them re-sent as duplicates */
+    cps_store_abort(&txn);
+    cps_log(CPS_LOG_ERR, "store: cannot record acks: %s", cps_strerror(rc));
+    d->ack_max = d->last_acked;
+    d->n_rej = 0;
+}
+
+static void
+on_ack(struct daemon *d, const struct cps_msg *m)
+{
+    if (m->seq > d->ack_max)
+        d->ack_max = m->seq;
+    if (m->status == CPS_ACK_REJECTED && m->seq > d->last_acked) {
+        struct rejected *r;
+
+        if (d->n_rej == d->cap_rej) {
+            size_t cap = d->cap_rej ? d->cap_rej * 2 : 16;
+            struct rejected *nr = realloc(d->rej, cap * sizeof *nr);
+            if (nr == NULL)
+                return;
+            d->rej = nr;
+            d->cap_rej = cap;
+        }
+        r = &d->rej[d->n_rej++];
+        r->seq = m->seq;
+        r->index = m->index;
+        r->code = m->code;
+        snprintf(r->reason, sizeof r->reason, "%.*s", (int)m->text_len, m->text);
+        cps_log(CPS_LOG_WARN, "update rejected seq=%" PRIu64 " code=%s reason=\"%s\"", m->seq,
+                cps_errname(m->code), r->reason);
+    }
+}
+
+static void
+on_refuse(struct daemon *d, const struct cps_msg *m, uint64_t now)
+{
+    char msg[512];
+
+    if (m->code == CPS_EGAP && m->expected > d->last_acked) {
+        /* the hub missed something (lost across a reconnect): go back, duplicates re-ack */
+        if (m->expected < d->next_send)
+            d->next_send = m->expected;
+        return;
+    }
+    snprintf(msg, sizeof msg, "hub refused seq %" PRIu64 ": %s: %.*s", m->seq,
+             cps_errname(m->code), (int)m->text_len, m->text);
+    if (m->code == CPS_EGAP) {
+        cps_log(CPS_LOG_ERR, "hub expects seq=%" PRIu64 " but acked up to %" PRIu64
+                             " already: hub lost entries (restored from an old backup?)",
+                m->expected, d->last_acked);
+    } else {
+        cps_log(m->code == CPS_EBUSY ? CPS_LOG_WARN : CPS_LOG_ERR, "%s", msg);
+    }
+    set_last_error(d, msg);
+    d->next_send = d->last_acked + 1;
+    d->paused_until_ms = now + d->pause_ms;
+    if (d->pause_ms < 60000)
+        d->pause_ms *= 2;
+}
+
+static void
+on_welcome(struct daemon *d, const struct cps_msg *m)
+{
+    struct cps_txn *txn = NULL;
+
+    if (strcmp(m->partner, d->n.partner) != 0)
+        return;
+    d->welcomed = true;
+    d->hello_retry_ms = HELLO_RETRY_MS;
+    d->next_send = d->last_acked + 1; /* resend what was in flight; the hub re-acks */
+    cps_log(CPS_LOG_INFO, "connected hub next_expected=%" PRIu64 " log_size=%" PRIu64
+                          " last_acked=%" PRIu64,
+            m->seq, m->index, d->last_acked);
+    if (m->seq <= d->last_acked)
+        cps_log(CPS_LOG_ERR, "hub expects seq=%" PRIu64 " but acked up to %" PRIu64
+                             " already: hub lost entries",
+                m->seq, d->last_acked);
+    if (cps_store_begin(d->n.st, true, &txn) == 0 &&
+        (cps_store_meta_put_u64(txn, "last_contact_ms", cps_wire_now_ms()) != 0 ||
+         cps_store_commit(&txn) != 0))
+        cps_store_abort(&txn);
+}
+
+static void
+read_messages(struct daemon *d, uint64_t now)
+{
+    uint8_t buf[4096];
+    struct cps_msg m;
+    int n;
+
+    while ((n = zmq_recv(d->sock, buf, sizeof buf, ZMQ_DONTWAIT)) >= 0) {
+        d->last_rx_ms = now;
+        if ((size_t)n > sizeof buf || cps_wire_decode_msg(&m, buf, (size_t)n) != 0) {
+            cps_log(CPS_LOG_WARN, "malformed message from hub bytes=%d", n);
+            continue;
+        }
+        switch (m.type) {
+        case CPS_MSG_WELCOME:
+            on_welcome(d, &m);
+            break;
+        case CPS_MSG_ACK:
+            on_ack(d, &m);
+            break;
+        case CPS_MSG_REFUSE:
+            on_refuse(d, &m, now);
+            break;
+        default:
+            cps_log(CPS_LOG_WARN, "unexpected message type=%d from hub", (int)m.type);
+        }
+    }
+    commit_acks(d);
+}
+
+static void
+read_monitor(struct daemon *d)
+{
+    uint8_t ev[6];
+    char addr[256];
+    int n;
+
+    while ((n = zmq_recv(d->mon, ev, sizeof ev, ZMQ_DONTWAIT)) >= 0) {
+        uint16_t event;
+
+        memcpy(&event, ev, sizeof event); /* libzmq writes the event id in host order */
+        if (zmq_recv(d->mon, addr, sizeof addr - 1, 0) < 0)
+            break;
+        if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
+            cps_log(CPS_LOG_INFO, "link up hub=%s", d->n.hub);
+            d->welcomed = false;
+            d->last_hello_ms = 0; /* say HELLO at once */
+            d->hello_retry_ms = HELLO_RETRY_MS;
+        } else if (event == ZMQ_EVENT_DISCONNECTED) {
+            cps_log(CPS_LOG_WARN, "link down hub=%s", d->n.hub);
+            d->welcomed = false;
+        } else if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) {
+            cps_log(CPS_LOG_ERR, "hub refused this node's key (not active in its roster?)");
+            set_last_error(d, "hub refused this node's CURVE key (not active in its roster?)");
+        } else if (event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL ||
+                   event == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) {
+            cps_log(CPS_LOG_ERR, "handshake with hub failed (wrong hub key?)");
+            set_last_error(d, "CURVE handshake with the hub failed (wrong hub key?)");
+        }
+    }
+}
+
+static int
+setup_socket(struct daemon *d)
+{
+    const int linger = 0, immediate = 1, ivl = 1000, ivl_max = 60000, hb_ivl = 2000,
+              hb_timeout = 6000, hb_ttl = 6000, hwm = 1000;
+    const int64_t maxmsg = 64 * 1024;
+    struct cps_pubkeys pub;
+
+    cps_crypto_keys_public(d->n.keys, &pub);
+    if ((d->zctx = zmq_ctx_new()) == NULL || (d->sock = zmq_socket(d->zctx, ZMQ_DEALER)) == NULL)
+        return -errno;
+    if (zmq_setsockopt(d->sock, ZMQ_LINGER, &linger, sizeof linger) != 0 ||
+        zmq_setsockopt(d->sock, ZMQ_IMMEDIATE, &immediate, sizeof immediate) != 0 ||
+        zmq_setsockopt(d->sock, ZMQ_RECONNECT_IVL, &ivl, sizeof ivl) != 0 ||
+        zmq_setsockopt(d->sock, ZMQ_RECONNECT_IVL_MAX, &ivl_max, sizeof ivl_max) != 0 ||
+        zmq_setsockopt(d->sock, ZMQ_HEARTBEAT_IVL, &hb_ivl, sizeof hb_ivl) != 0 ||
+        zmq_setsockopt(d->sock, ZMQ_HEARTBEAT_TIMEOUT, &hb_timeout, sizeof hb_timeout) != 0 ||
+        zmq_setsockopt(d->sock, ZMQ_HEARTBEAT_TTL, &hb_ttl, sizeof hb_ttl) != 0 ||
+        zmq_setsockopt(d->sock, ZMQ_SNDHWM, &hwm, sizeof hwm) != 0 ||
+        zmq_setsockopt(d->sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg) != 0 ||
+        zmq_setsockopt(d->sock, ZMQ_CURVE_SERVERKEY, d->n.roster->hub.curve, 32) != 0 ||
+        zmq_setsockopt(d->sock, ZMQ_CURVE_PUBLICKEY, pub.curve, 32) != 0 ||
+        zmq_setsockopt(d->sock, ZMQ_CURVE_SECRETKEY, cps_crypto_curve_secret(d->n.keys), 32) != 0)
+        return -errno;
+    if (zmq_socket_monitor(d->sock, MONITOR_ENDPOINT,
+                           ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_HANDSHAKE_SUCCEEDED |
+                               ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
+                               ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
+                               ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) != 0 ||
+        (d->mon = zmq_socket(d->zctx, ZMQ_PAIR)) == NULL ||
+        zmq_setsockopt(d->mon, ZMQ_LINGER, &linger, sizeof linger) != 0 ||
+        zmq_connect(d->mon, MONITOR_ENDPOINT) != 0)
+        return -errno;
+    if (zmq_connect(d->sock, d->n.hub) != 0)
+        return -errno;
+    return 0;
+}
+
+static void
+usage(FILE *f)
+{
+    fprintf(f, "Usage: " NODE_PROG " run [--dir DIR] [--window N] [--log-level LEVEL] [--syslog]\n"
+               "Run the node daemon: connect to the hub (CURVE), ship the outbox in seq order\n"
+               "with up to N updates in flight (default %d), resend after reconnects, and\n"
+               "delete each update only once the hub has acked its durable commit.\n"
+               "Stops cleanly on SIGTERM or SIGINT. LEVEL: err, warn, info (default), debug.\n",
+            WINDOW_DEFAULT);
+}
+
+int
+cmd_run_main(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "dir", required_argument, NULL, 'd' },       { "window", required_argument, NULL, 'w' },
+        { "log-level", required_argument, NULL, 'l' }, { "syslog", no_argument, NULL, 's' },
+        { "help", no_argument, NULL, 'h' },            { NULL, 0, NULL, 0 },
+    };
+    struct daemon d = { .window = WINDOW_DEFAULT };
+    struct sigaction sa = { .sa_handler = on_signal };
+    struct cps_txn *txn = NULL;
+    const char *dir = NULL;
+    bool use_syslog = false;
+    char err[512];
+    int c, rc, level;
+
+    while ((c = getopt_long(argc, argv, "d:w:l:sh", opts, NULL)) != -1) {
+        switch (c) {
+        case 'd':
+            dir = optarg;
+            break;
+        case 'w':
+            if (!cps_cli_parse_u64(optarg, 1, 1000, &d.window)) {
+                cps_cli_error(NODE_PROG " run", "--window %s: expected 1..1000", optarg);
+                return CPS_EXIT_USAGE;
+            }
+            break;
+        case 'l':
+            if ((level = cps_log_parse_level(optarg)) < 0) {
+                cps_cli_error(NODE_PROG " run", "--log-level %s: expected err, warn, info or "
+                                                "debug", optarg);
+                return CPS_EXIT_USAGE;
+            }
+            cps_log_level = level;
+            break;
+        case 's':
+            use_syslog = true;
+            break;
+        case 'h':
+            usage(stdout);
+            return CPS_EXIT_OK;
+        default:
+            usage(stderr);
+            return CPS_EXIT_USAGE;
+        }
+    }
+    if (optind != argc) {
+        usage(stderr);
+        return CPS_EXIT_USAGE;
+    }
+    if (node_open(&d.n, node_dir(dir), true, err, sizeof err) != 0) {
+        cps_cli_error(NODE_PROG " run", "%s", err);
+        return CPS_EXIT_USAGE;
+    }
+    cps_log_open("cps-node", use_syslog);
+    if ((rc = cps_store_begin(d.n.st, false, &txn)) != 0 ||
+        (rc = cps_store_meta_get_u64(txn, "last_acked", &d.last_acked)) != 0) {
+        cps_cli_error(NODE_PROG " run", "%s: %s", d.n.dir, cps_strerror(rc));
+        cps_store_abort(&txn);
+        node_close(&d.n);
+        return CPS_EXIT_USAGE;
+    }
+    cps_store_abort(&txn);
+    d.next_send = d.last_acked + 1;
+    d.ack_max = d.last_acked;
+    d.hello_retry_ms = HELLO_RETRY_MS;
+    d.pause_ms = 1000;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    if ((rc = setup_socket(&d)) != 0) {
+        cps_cli_error(NODE_PROG " run", "zeromq: %s", zmq_strerror(-rc));
+        rc = CPS_EXIT_USAGE;
+        goto done;
+    }
+    cps_log(CPS_LOG_INFO, "started partner=%s hub=%s last_acked=%" PRIu64 " window=%" PRIu64,
+            d.n.partner, d.n.hub, d.last_acked, d.window);
+    while (!stop_requested) {
+        zmq_pollitem_t items[2] = {
+            { d.sock, 0, ZMQ_POLLIN, 0 },
+            { d.mon, 0, ZMQ_POLLIN, 0 },
+        };
+        uint64_t now = mono_ms();
+
+        if (!d.welcomed && now - d.last_hello_ms >= d.hello_retry_ms)
+            send_hello(&d, now);
+        if (d.welcomed && now >= d.paused_until_ms)
+            ship(&d);
+        if (d.welcomed && d.next_send > d.last_acked + 1 && now - d.last_rx_ms > ACK_TIMEOUT_MS) {
+            cps_log(CPS_LOG_WARN, "no answer from hub for %d ms with updates in flight",
+                    ACK_TIMEOUT_MS);
+            d.welcomed = false;
+            d.last_rx_ms = now;
+        }
+        if (zmq_poll(items, 2, POLL_MS) < 0) {
+            if (errno == EINTR)
+                continue;
+            cps_log(CPS_LOG_ERR, "zmq_poll: %s", zmq_strerror(errno));
+            break;
+        }
+        now = mono_ms();
+        if (items[1].revents & ZMQ_POLLIN)
+            read_monitor(&d);
+        if (items[0].revents & ZMQ_POLLIN)
+            read_messages(&d, now);
+    }
+    cps_log(CPS_LOG_INFO, "stopping partner=%s last_acked=%" PRIu64, d.n.partner, d.last_acked);
+    rc = CPS_EXIT_OK;
+done:
+    if (d.mon != NULL)
+        zmq_close(d.mon);
+    if (d.sock != NULL) {
+        zmq_socket_monitor(d.sock, NULL, 0);
+        zmq_close(d.sock);
+    }
+    if (d.zctx != NULL)
+        zmq_ctx_term(d.zctx);
+    free(d.rej);
+    node_close(&d.n);
+    return rc;
+}

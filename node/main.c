@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: ISC */
+/* cps-node: the partner's node. The command table and nothing else. */
+#include "cps/cli.h"
+#include "commands.h"
+
+static const struct cps_cli_command commands[] = {
+    { "init", cmd_init_main, "create the node's store for a partner of the roster" },
+    { "put", cmd_put_main, "write a record and queue its signed update" },
+    { "del", cmd_del_main, "delete a record and queue its signed update" },
+    { "get", cmd_get_main, "print one record's value as JSON" },
+    { "ls", cmd_ls_main, "list record keys, optionally of one collection and prefix" },
+    { "import", cmd_import_main, "write records from an NDJSON or CSV file, all or nothing" },
+    { "export", cmd_export_main, "write the node's records as NDJSON or CSV to stdout" },
+    { "status", cmd_status_main, "print the node's sync state as JSON" },
+    { "rejected", cmd_rejected_main, "list updates the hub logged as rejected, with reasons" },
+    { "run", cmd_run_main, "run the daemon: ship the outbox to the hub" },
+};
+
+int
+main(int argc, char **argv)
+{
+    return cps_cli_dispatch("cps-node", "Partner node of cps (ClusterPoliSEE Sync).", commands,
+                            sizeof commands / sizeof commands[0], argc, argv);
+}

@@ -1,0 +1,228 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * The node's data directory and its transactional outbox: a local change writes the record
+ * and its signed update in the same LMDB transaction, so a crash can lose neither alone.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cps/apply.h"
+#include "cps/cli.h"
+#include "cps/schema.h"
+#include "node.h"
+
+const char *
+node_dir(const char *given)
+{
+    return cps_cli_dir(given, NODE_DIR_ENV, NODE_DIR_DEFAULT);
+}
+
+void
+node_close(struct node *n)
+{
+    cps_crypto_keys_free(&n->keys);
+    cps_roster_free(&n->roster);
+    cps_store_close(&n->st);
+}
+
+/* Copy a meta string into dst (NUL-terminated). */
+static int
+meta_str(struct cps_txn *txn, const char *name, char *dst, size_t dst_len)
+{
+    struct cps_val v;
+    int rc;
+
+    if ((rc = cps_store_meta_get(txn, name, &v)) != 0)
+        return rc;
+    if (v.len >= dst_len)
+        return CPS_ESTORE;
+    memcpy(dst, v.data, v.len);
+    dst[v.len] = 0;
+    return 0;
+}
+
+int
+node_open(struct node *n, const char *dir, bool with_keys, char *err, size_t err_len)
+{
+    struct cps_txn *txn = NULL;
+    char path[PATH_MAX + 32], why[256];
+    int rc;
+
+    memset(n, 0, sizeof *n);
+    if ((rc = cps_crypto_init()) != 0) {
+        snprintf(err, err_len, "libsodium: %s", cps_strerror(rc));
+        return rc;
+    }
+    if ((rc = cps_cli_abspath(dir, n->dir, sizeof n->dir)) != 0) {
+        snprintf(err, err_len, "%s: %s", dir, cps_strerror(rc));
+        return rc;
+    }
+    snprintf(path, sizeof path, "%s/data.mdb", n->dir);
+    if (access(path, F_OK) != 0) {
+        snprintf(err, err_len, "%s: not a node directory (run '" NODE_PROG " init' first)",
+                 n->dir);
+        return -ENOENT;
+    }
+    if ((rc = cps_store_open(&n->st, n->dir, 0)) != 0) {
+        snprintf(err, err_len, "%s: %s", n->dir, cps_strerror(rc));
+        goto fail;
+    }
+    if ((rc = cps_store_begin(n->st, false, &txn)) != 0 ||
+        (rc = meta_str(txn, "partner", n->partner, sizeof n->partner)) != 0 ||
+        (rc = meta_str(txn, "programme", n->programme, sizeof n->programme)) != 0 ||
+        (rc = meta_str(txn, "hub", n->hub, sizeof n->hub)) != 0 ||
+        (rc = meta_str(txn, "key", n->key_path, sizeof n->key_path)) != 0 ||
+        (rc = meta_str(txn, "vkey", n->vkey, sizeof n->vkey)) != 0) {
+        snprintf(err, err_len, "%s: node configuration unreadable: %s", n->dir,
+                 cps_strerror(rc));
+        cps_store_abort(&txn);
+        goto fail;
+    }
+    cps_store_abort(&txn);
+    snprintf(path, sizeof path, "%s/" NODE_ROSTER_FILE, n->dir);
+    if ((rc = cps_roster_load(&n->roster, path, n->vkey, why, sizeof why)) != 0) {
+        snprintf(err, err_len, "%s: %s", path, rc == CPS_EMALFORMED ? why : cps_strerror(rc));
+        goto fail;
+    }
+    if (with_keys && (rc = cps_crypto_keys_load(&n->keys, n->key_path)) != 0) {
+        snprintf(err, err_len, "%s: %s", n->key_path, cps_strerror(rc));
+        goto fail;
+    }
+    return 0;
+fail:
+    node_close(n);
+    return rc;
+}
+
+/* Sign the builder's body, apply it locally, append it to the outbox, advance the chain. */
+static int
+seal_update(struct node *n, struct cps_txn *txn, struct cps_wire_builder *b, uint64_t seq,
+            uint8_t prev[CPS_CRYPTO_HASH_BYTES], char *err, size_t err_len)
+{
+    struct cps_update *up = NULL;
+    uint8_t *signed_bytes = NULL, key[8];
+    size_t signed_len;
+    int rc;
+
+    if ((rc = cps_wire_builder_finish(b, n->keys, &signed_bytes, &signed_len)) != 0 ||
+        (rc = cps_wire_decode_update(&up, signed_bytes, signed_len)) != 0) {
+        snprintf(err, err_len, "encoding update %" PRIu64 ": %s", seq, cps_strerror(rc));
+        goto done;
+    }
+    cps_store_be64(key, seq);
+    if ((rc = cps_apply_update(txn, up)) != 0 ||
+        (rc = cps_store_put(txn, CPS_DB_OUTBOX, key, sizeof key, signed_bytes, signed_len,
+                            CPS_STORE_APPEND)) != 0) {
+        snprintf(err, err_len, "store: %s", cps_strerror(rc));
+        goto done;
+    }
+    cps_wire_update_hash(signed_bytes, signed_len, prev);
+done:
+    cps_wire_update_free(&up);
+    free(signed_bytes);
+    return rc;
+}
+
+int
+node_write(struct node *n, node_next_fn next, void *arg, size_t batch,
+           void (*progress)(const struct node_write_stats *s, void *arg),
+           struct node_write_stats *stats, char *err, size_t err_len)
+{
+    const struct cps_schema_writer w = { .partner = n->partner };
+    struct cps_wire_builder *b = NULL;
+    struct cps_txn *txn = NULL;
+    struct node_op op;
+    struct cps_val v;
+    uint8_t prev[CPS_CRYPTO_HASH_BYTES];
+    char why[CPS_SCHEMA_ERR_MAX];
+    uint64_t seq;
+    int rc, more;
+
+    memset(stats, 0, sizeof *stats);
+    if ((rc = cps_store_begin(n->st, true, &txn)) != 0) {
+        snprintf(err, err_len, "store: %s", cps_strerror(rc));
+        return rc;
+    }
+    if ((rc = cps_store_meta_get_u64(txn, "next_seq", &seq)) != 0 ||
+        (rc = cps_store_meta_get(txn, "prev", &v)) != 0 || v.len != sizeof prev) {
+        snprintf(err, err_len, "store: node state unreadable");
+        rc = rc != 0 ? rc : CPS_ESTORE;
+        goto fail;
+    }
+    memcpy(prev, v.data, sizeof prev);
+    stats->first_seq = seq;
+    while ((more = next(arg, &op, err, err_len)) == 1) {
+        rc = cps_schema_check(&w, op.coll, op.coll_len, op.key, op.key_len, op.value,
+                              op.value_len, why, sizeof why);
+        if (rc != 0) {
+            if (op.line != 0)
+                snprintf(err, err_len, "line %" PRIu64 ": %s", op.line, why);
+            else
+                snprintf(err, err_len, "%s", why);
+            goto fail;
+        }
+        for (;;) {
+            if (b == NULL &&
+                (rc = cps_wire_builder_new(&b, n->programme, n->partner, seq, prev,
+                                           cps_wire_now_ms())) != 0) {
+                snprintf(err, err_len, "%s", cps_strerror(rc));
+                goto fail;
+            }
+            rc = cps_wire_builder_add(b, op.kind, op.coll, op.coll_len, op.key, op.key_len,
+                                      op.value, op.value_len);
+            if (rc == CPS_ETOOBIG && cps_wire_builder_ops(b) > 0) {
+                /* this update is full: seal it and start the next with the same op */
+                if ((rc = seal_update(n, txn, b, seq, prev, err, err_len)) != 0)
+                    goto fail;
+                cps_wire_builder_free(&b);
+                stats->updates++;
+                stats->last_seq = seq++;
+                if (progress != NULL)
+                    progress(stats, arg);
+                continue;
+            }
+            if (rc != 0) {
+                snprintf(err, err_len, "%s/%.*s: record too big for one update",
+                         op.coll, (int)op.key_len, op.key);
+                goto fail;
+            }
+            break;
+        }
+        stats->ops++;
+        if (cps_wire_builder_ops(b) >= batch) {
+            if ((rc = seal_update(n, txn, b, seq, prev, err, err_len)) != 0)
+                goto fail;
+            cps_wire_builder_free(&b);
+            stats->updates++;
+            stats->last_seq = seq++;
+            if (progress != NULL)
+                progress(stats, arg);
+        }
+    }
+    if (more < 0) {
+        rc = more;
+        goto fail;
+    }
+    if (b != NULL && cps_wire_builder_ops(b) > 0) {
+        if ((rc = seal_update(n, txn, b, seq, prev, err, err_len)) != 0)
+            goto fail;
+        stats->updates++;
+        stats->last_seq = seq++;
+    }
+    cps_wire_builder_free(&b);
+    if ((rc = cps_store_meta_put_u64(txn, "next_seq", seq)) != 0 ||
+        (rc = cps_store_meta_put(txn, "prev", prev, sizeof prev)) != 0 ||
+        (rc = cps_store_commit(&txn)) != 0) {
+        snprintf(err, err_len, "store: %s", cps_strerror(rc));
+        goto fail;
+    }
+    return 0;
+fail:
+    cps_wire_builder_free(&b);
+    cps_store_abort(&txn);
+    return rc;
+}

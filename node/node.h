@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * The node's shared state for its subcommands: the data directory, its store, its
+ * configuration (kept in the store's meta database), and the transactional outbox writer.
+ */
+#ifndef CPS_NODE_H
+#define CPS_NODE_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cps/crypto.h"
+#include "cps/note.h"
+#include "cps/roster.h"
+#include "cps/store.h"
+#include "cps/wire.h"
+
+#define NODE_PROG "cps-node"
+#define NODE_DIR_ENV "CPS_NODE_DIR"
+#define NODE_DIR_DEFAULT "cps-node"
+#define NODE_ROSTER_FILE "roster.txt"
+#define NODE_BATCH_DEFAULT 100
+
+struct node {
+    char dir[PATH_MAX];
+    struct cps_store *st;
+    struct cps_keys *keys;     /* NULL unless opened with keys */
+    struct cps_roster *roster;
+    char partner[CPS_WIRE_ID_MAX];
+    char programme[CPS_WIRE_PROGRAMME_MAX];
+    char hub[256];
+    char key_path[PATH_MAX];
+    char vkey[CPS_NOTE_VKEY_MAX];
+};
+
+/* Open an initialised node directory; with keys, load the key file too. On failure err
+ * says why and the node is closed. */
+int node_open(struct node *n, const char *dir, bool with_keys, char *err, size_t err_len);
+void node_close(struct node *n);
+
+/* One record operation handed to node_write; pointers borrowed for the call. */
+struct node_op {
+    enum cps_op_kind kind;
+    const char *coll;
+    size_t coll_len;
+    const char *key;
+    size_t key_len;
+    const uint8_t *value;
+    size_t value_len;
+    uint64_t line; /* for messages; 0 when not from a file */
+};
+
+/* Source of ops: returns 1 with *op filled, 0 at the end, or an error with err set. */
+typedef int (*node_next_fn)(void *arg, struct node_op *op, char *err, size_t err_len);
+
+struct node_write_stats {
+    uint64_t ops;
+    uint64_t updates;
+    uint64_t first_seq;
+    uint64_t last_seq;
+};
+
+/*
+ * The transactional outbox: in ONE write transaction, validate every op (schema, own
+ * partner), group them into signed updates of at most batch ops (and CPS_WIRE_MAX_BODY
+ * bytes), apply each to the node's records and append it to the outbox. Any error aborts
+ * the transaction: nothing is written. progress, when not NULL, is called after each
+ * update. Returns 0 or an error with err set.
+ */
+int node_write(struct node *n, node_next_fn next, void *arg, size_t batch,
+               void (*progress)(const struct node_write_stats *s, void *arg),
+               struct node_write_stats *stats, char *err, size_t err_len);
+
+/* Common option: -d/--dir. Fills *dir from argv; leaves the rest to the caller. */
+const char *node_dir(const char *given);
+
+#endif

@@ -26,16 +26,16 @@
 #include "cps/import.h"
 #include "value_internal.h"
 
-#define CPS_IMPORT_LINE_MAX (1024 * 1024)   /* bytes in one NDJSON line or one CSV row */
+#define CPS_IMPORT_LINE_MAX (1024 * 1024) /* bytes in one NDJSON line or one CSV row */
 #define CPS_IMPORT_COLS_MAX 1024
 #define CHUNK (64 * 1024)
 
 enum csv_mode { MODE_NONE, MODE_CKV, MODE_FIELDS };
 
 struct cells {
-    char *buf;      /* every cell, each followed by a NUL */
+    char *buf; /* every cell, each followed by a NUL */
     size_t len, cap;
-    size_t *off;    /* off[i]: start of cell i in buf */
+    size_t *off; /* off[i]: start of cell i in buf */
     size_t *lens;
     size_t n, ncap;
 };
@@ -49,20 +49,20 @@ struct cps_import {
     size_t in_pos, in_len;
     int eof;
     uint64_t done, total;
-    uint64_t line;          /* physical lines fully read so far */
+    uint64_t line; /* physical lines fully read so far */
 
-    msgpack_sbuffer sb;     /* the current record's value */
+    msgpack_sbuffer sb; /* the current record's value */
     msgpack_packer pk;
 
     /* NDJSON */
     char *lbuf;
     size_t llen, lcap;
-    json_t *cur;            /* the current line's JSON: rec->coll and rec->key borrow it */
+    json_t *cur; /* the current line's JSON: rec->coll and rec->key borrow it */
 
     /* CSV */
     struct csv_parser csv;
     int csv_ready;
-    int finished;           /* csv_fini() done */
+    int finished; /* csv_fini() done */
     struct cells row, hdr;
     int row_done, row_oom, row_wide;
     int need_start;
@@ -101,7 +101,7 @@ static int
 no_space(unsigned char c)
 {
     (void)c;
-    return 0;                   /* RFC 4180: spaces belong to the field */
+    return 0; /* RFC 4180: spaces belong to the field */
 }
 
 int
@@ -214,7 +214,7 @@ refill(struct cps_import *im)
     im->in_len = (size_t)n;
     im->done += (uint64_t)n;
     if (first && n >= 3 && memcmp(im->in, "\xef\xbb\xbf", 3) == 0)
-        im->in_pos = 3;         /* spreadsheets write a UTF-8 byte order mark */
+        im->in_pos = 3; /* spreadsheets write a UTF-8 byte order mark */
     return (int)(n > INT32_MAX ? INT32_MAX : n);
 }
 
@@ -314,8 +314,7 @@ ndjson_next(struct cps_import *im, struct cps_import_record *rec, char *err, siz
             return rc;
         ln = im->line;
         if (too_long) {
-            seterr(err, err_len, "line %" PRIu64 ": longer than %d bytes", ln,
-                   CPS_IMPORT_LINE_MAX);
+            seterr(err, err_len, "line %" PRIu64 ": longer than %d bytes", ln, CPS_IMPORT_LINE_MAX);
             return CPS_EMALFORMED;
         }
         line = im->lbuf;
@@ -333,11 +332,14 @@ ndjson_next(struct cps_import *im, struct cps_import_record *rec, char *err, siz
         seterr(err, err_len, "line %" PRIu64 ": expected a JSON object", ln);
         return CPS_EMALFORMED;
     }
-    json_object_foreach(j, k, v) {
+    json_object_foreach(j, k, v)
+    {
         if (strcmp(k, "coll") != 0 && strcmp(k, "key") != 0 && strcmp(k, "value") != 0 &&
             strcmp(k, "op") != 0) {
-            seterr(err, err_len, "line %" PRIu64 ": field '%.64s': unknown field (expected "
-                   "coll, key, value, op)", ln, k);
+            seterr(err, err_len,
+                   "line %" PRIu64 ": field '%.64s': unknown field (expected "
+                   "coll, key, value, op)",
+                   ln, k);
             return CPS_EMALFORMED;
         }
     }
@@ -358,14 +360,15 @@ ndjson_next(struct cps_import *im, struct cps_import_record *rec, char *err, siz
         if (json_is_string(op) && strcmp(json_string_value(op), "del") == 0)
             del = 1;
         else if (!json_is_string(op) || strcmp(json_string_value(op), "put") != 0) {
-            seterr(err, err_len, "line %" PRIu64 ": field 'op': expected \"put\" or \"del\"",
-                   ln);
+            seterr(err, err_len, "line %" PRIu64 ": field 'op': expected \"put\" or \"del\"", ln);
             return CPS_EMALFORMED;
         }
     }
     if (del && val != NULL && !json_is_null(val)) {
-        seterr(err, err_len, "line %" PRIu64 ": field 'value': expected null or no value "
-               "with \"op\": \"del\"", ln);
+        seterr(err, err_len,
+               "line %" PRIu64 ": field 'value': expected null or no value "
+               "with \"op\": \"del\"",
+               ln);
         return CPS_EMALFORMED;
     }
     if (json_is_null(val))
@@ -536,8 +539,10 @@ csv_row(struct cps_import *im, char *err, size_t err_len)
         if (fed < seg) {
             if (csv_error(&im->csv) == CSV_ENOMEM)
                 return -ENOMEM;
-            seterr(err, err_len, "line %" PRIu64 ": malformed quoted field (a quote inside "
-                   "an unquoted field, or text after a closing quote)", im->line + 1);
+            seterr(err, err_len,
+                   "line %" PRIu64 ": malformed quoted field (a quote inside "
+                   "an unquoted field, or text after a closing quote)",
+                   im->line + 1);
             return (rc = csv_resync(im, 1)) != 0 ? rc : CPS_EMALFORMED;
         }
         if (im->row_oom)
@@ -587,19 +592,20 @@ csv_header(struct cps_import *im, char *err, size_t err_len)
         return 0;
     }
     if (im->collection == NULL) {
-        seterr(err, err_len, "line %" PRIu64 ": header: expected the columns coll,key,value "
-               "(or name a collection, with a key column)", im->row_line);
+        seterr(err, err_len,
+               "line %" PRIu64 ": header: expected the columns coll,key,value "
+               "(or name a collection, with a key column)",
+               im->row_line);
         return CPS_EMALFORMED;
     }
     if (!find_col(h, "key", &im->ikey)) {
-        seterr(err, err_len, "line %" PRIu64 ": header: expected a 'key' column",
-               im->row_line);
+        seterr(err, err_len, "line %" PRIu64 ": header: expected a 'key' column", im->row_line);
         return CPS_EMALFORMED;
     }
     for (i = 0; i < h->n; i++) {
         if (h->lens[i] == 0 || memchr(h->buf + h->off[i], '\0', h->lens[i]) != NULL) {
-            seterr(err, err_len, "line %" PRIu64 ": header: column %zu has no name",
-                   im->row_line, i + 1);
+            seterr(err, err_len, "line %" PRIu64 ": header: column %zu has no name", im->row_line,
+                   i + 1);
             return CPS_EMALFORMED;
         }
         for (k = 0; k < i; k++)
@@ -690,7 +696,7 @@ csv_fields(struct cps_import *im)
         return -ENOMEM;
     for (i = 0; i < r->n; i++) {
         if (i == im->ikey || r->lens[i] == 0)
-            continue;               /* an empty cell is an absent field */
+            continue; /* an empty cell is an absent field */
         if (msgpack_pack_str(&im->pk, h->lens[i]) != 0 ||
             msgpack_pack_str_body(&im->pk, h->buf + h->off[i], h->lens[i]) != 0)
             return -ENOMEM;
@@ -717,15 +723,15 @@ csv_next(struct cps_import *im, struct cps_import_record *rec, char *err, size_t
         if (im->mode != MODE_NONE)
             break;
         if ((rc = csv_header(im, err, err_len)) != 0) {
-            im->eof = im->finished = 1;     /* nothing after a bad header can be read */
+            im->eof = im->finished = 1; /* nothing after a bad header can be read */
             im->in_pos = im->in_len = 0;
             return rc;
         }
     }
     ln = im->row_line;
     if (im->row.n != im->hdr.n) {
-        seterr(err, err_len, "line %" PRIu64 ": expected %zu fields, found %zu", ln,
-               im->hdr.n, im->row.n);
+        seterr(err, err_len, "line %" PRIu64 ": expected %zu fields, found %zu", ln, im->hdr.n,
+               im->row.n);
         return CPS_EMALFORMED;
     }
     memset(rec, 0, sizeof *rec);
@@ -741,18 +747,19 @@ csv_next(struct cps_import *im, struct cps_import_record *rec, char *err, size_t
         v = cell(&im->row, im->ivalue, &vlen);
         j = json_loadb(v, vlen, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &je);
         if (j == NULL) {
-            seterr(err, err_len, "line %" PRIu64 ": field 'value': %s (column %d of the "
-                   "cell)", ln, je.text, je.column);
+            seterr(err, err_len,
+                   "line %" PRIu64 ": field 'value': %s (column %d of the "
+                   "cell)",
+                   ln, je.text, je.column);
             return CPS_EMALFORMED;
         }
         if (json_is_null(j)) {
             json_decref(j);
-            return 1;                       /* null deletes */
+            return 1; /* null deletes */
         }
         if (!json_is_object(j)) {
             json_decref(j);
-            seterr(err, err_len, "line %" PRIu64 ": field 'value': expected a JSON object",
-                   ln);
+            seterr(err, err_len, "line %" PRIu64 ": field 'value': expected a JSON object", ln);
             return CPS_EMALFORMED;
         }
         rc = pack_value(im, j, ln, "value", err, err_len);
@@ -766,8 +773,7 @@ csv_next(struct cps_import *im, struct cps_import_record *rec, char *err, size_t
 }
 
 int
-cps_import_next(struct cps_import *im, struct cps_import_record *rec, char *err,
-                size_t err_len)
+cps_import_next(struct cps_import *im, struct cps_import_record *rec, char *err, size_t err_len)
 {
     if (err != NULL && err_len > 0)
         err[0] = '\0';

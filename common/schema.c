@@ -25,54 +25,62 @@
 #include "value_internal.h"
 
 enum ftype {
-    F_STR,          /* a string; non-empty when required */
-    F_NUMBER,       /* an integer or a float */
-    F_ENUM,         /* one of choices */
-    F_PERIOD,       /* YYYY, YYYY-Qn (n 1..4) or YYYY-Hn (n 1..2) */
-    F_TIME,         /* RFC 3339 timestamp: YYYY-MM-DDTHH:MM:SS[.frac](Z|+hh:mm|-hh:mm) */
+    F_STR,    /* a string; non-empty when required */
+    F_NUMBER, /* an integer or a float */
+    F_ENUM,   /* one of choices */
+    F_PERIOD, /* YYYY, YYYY-Qn (n 1..4) or YYYY-Hn (n 1..2) */
+    F_TIME,   /* RFC 3339 timestamp: YYYY-MM-DDTHH:MM:SS[.frac](Z|+hh:mm|-hh:mm) */
 };
 
 struct field_rule {
     const char *name;
     enum ftype type;
-    int required;                   /* optional fields may be absent or nil */
-    const char *const *choices;     /* F_ENUM: NULL-terminated */
+    int required;               /* optional fields may be absent or nil */
+    const char *const *choices; /* F_ENUM: NULL-terminated */
 };
 
 struct coll_rule {
     const char *name;
-    int programme;                  /* written only by the programme key */
-    const struct field_rule *fields;    /* NULL: any map with string keys */
+    int programme;                   /* written only by the programme key */
+    const struct field_rule *fields; /* NULL: any map with string keys */
 };
 
+/* clang-format off */
 static const char *const areas[] = {
-    "innovation", "rd", "sustainability", "international_cooperation", "financing",
-    "regional_specialisation", "jobs_skills", NULL,
+    "innovation",
+    "rd",
+    "sustainability",
+    "international_cooperation",
+    "financing",
+    "regional_specialisation",
+    "jobs_skills",
+    NULL,
 };
 
 /* A reported indicator value: one cluster, one area, one period. Other fields are allowed. */
 static const struct field_rule indicator_rules[] = {
-    { "partner", F_STR, 1, NULL },
-    { "cluster_id", F_STR, 1, NULL },
-    { "area", F_ENUM, 1, areas },
-    { "period", F_PERIOD, 1, NULL },
-    { "indicator", F_STR, 1, NULL },
-    { "value", F_NUMBER, 1, NULL },
-    { "unit", F_STR, 0, NULL },
-    { "source", F_STR, 0, NULL },
-    { "updated_at", F_TIME, 0, NULL },
-    { "note", F_STR, 0, NULL },
-    { NULL, F_STR, 0, NULL },
+    {"partner",    F_STR,    1, NULL},
+    {"cluster_id", F_STR,    1, NULL},
+    {"area",       F_ENUM,   1, areas},
+    {"period",     F_PERIOD, 1, NULL},
+    {"indicator",  F_STR,    1, NULL},
+    {"value",      F_NUMBER, 1, NULL},
+    {"unit",       F_STR,    0, NULL},
+    {"source",     F_STR,    0, NULL},
+    {"updated_at", F_TIME,   0, NULL},
+    {"note",       F_STR,    0, NULL},
+    {NULL,         F_STR,    0, NULL},
 };
+/* clang-format on */
 
 static const struct coll_rule colls[] = {
-    { "partner", 1, NULL },
-    { "period", 1, NULL },
-    { "indicator_definition", 1, NULL },
-    { "cluster", 0, NULL },
-    { "indicator", 0, indicator_rules },
-    { "pilot_action", 0, NULL },
-    { "policy_lesson", 0, NULL },
+    {"partner", 1, NULL},
+    {"period", 1, NULL},
+    {"indicator_definition", 1, NULL},
+    {"cluster", 0, NULL},
+    {"indicator", 0, indicator_rules},
+    {"pilot_action", 0, NULL},
+    {"policy_lesson", 0, NULL},
 };
 
 static void seterr(char *err, size_t err_len, const char *fmt, ...)
@@ -187,8 +195,8 @@ time_ok(const char *s, size_t n)
     size_t i = 19;
 
     if (n < 20 || !digits(s, 4) || s[4] != '-' || !digits(s + 5, 2) || s[7] != '-' ||
-        !digits(s + 8, 2) || (s[10] != 'T' && s[10] != 't') || !digits(s + 11, 2) ||
-        s[13] != ':' || !digits(s + 14, 2) || s[16] != ':' || !digits(s + 17, 2))
+        !digits(s + 8, 2) || (s[10] != 'T' && s[10] != 't') || !digits(s + 11, 2) || s[13] != ':' ||
+        !digits(s + 14, 2) || s[16] != ':' || !digits(s + 17, 2))
         return 0;
     if (num2(s + 5) < 1 || num2(s + 5) > 12 || num2(s + 8) < 1 || num2(s + 8) > 31 ||
         num2(s + 11) > 23 || num2(s + 14) > 59 || num2(s + 17) > 60)
@@ -201,9 +209,8 @@ time_ok(const char *s, size_t n)
     }
     if (i == n - 1)
         return s[i] == 'Z' || s[i] == 'z';
-    return n - i == 6 && (s[i] == '+' || s[i] == '-') && digits(s + i + 1, 2) &&
-           s[i + 3] == ':' && digits(s + i + 4, 2) && num2(s + i + 1) <= 23 &&
-           num2(s + i + 4) <= 59;
+    return n - i == 6 && (s[i] == '+' || s[i] == '-') && digits(s + i + 1, 2) && s[i + 3] == ':' &&
+           digits(s + i + 4, 2) && num2(s + i + 1) <= 23 && num2(s + i + 4) <= 59;
 }
 
 static const char *
@@ -255,8 +262,8 @@ field_ok(const struct field_rule *r, const msgpack_object *v)
         return !r->required;
     if (r->type == F_NUMBER)
         return v->type == MSGPACK_OBJECT_POSITIVE_INTEGER ||
-               v->type == MSGPACK_OBJECT_NEGATIVE_INTEGER ||
-               v->type == MSGPACK_OBJECT_FLOAT32 || v->type == MSGPACK_OBJECT_FLOAT64;
+               v->type == MSGPACK_OBJECT_NEGATIVE_INTEGER || v->type == MSGPACK_OBJECT_FLOAT32 ||
+               v->type == MSGPACK_OBJECT_FLOAT64;
     if (v->type != MSGPACK_OBJECT_STR)
         return 0;
     s = v->via.str.ptr;
@@ -307,8 +314,8 @@ check_value(const struct coll_rule *c, const char *key, size_t key_len, const ui
         owner_len = (size_t)((const char *)memchr(key, '/', key_len) - key);
         if (v->type != MSGPACK_OBJECT_STR || v->via.str.size != owner_len ||
             memcmp(v->via.str.ptr, key, owner_len) != 0) {
-            seterr(err, err_len, "%s: field 'partner': expected '%.*s', the key's partner",
-                   where, (int)owner_len, key);
+            seterr(err, err_len, "%s: field 'partner': expected '%.*s', the key's partner", where,
+                   (int)owner_len, key);
             rc = CPS_ESCHEMA;
             goto done;
         }
@@ -329,8 +336,8 @@ done:
 
 int
 cps_schema_check(const struct cps_schema_writer *w, const char *coll, size_t coll_len,
-                 const char *key, size_t key_len, const uint8_t *value, size_t value_len,
-                 char *err, size_t err_len)
+                 const char *key, size_t key_len, const uint8_t *value, size_t value_len, char *err,
+                 size_t err_len)
 {
     const char *partner = w != NULL ? w->partner : NULL;
     const struct coll_rule *c;
@@ -347,30 +354,36 @@ cps_schema_check(const struct cps_schema_writer *w, const char *coll, size_t col
     show(ks, sizeof ks, key != NULL ? key : "", key != NULL ? key_len : 0);
     snprintf(where, sizeof where, "%s %s", c->name, ks);
     if (!key_ok(key, key_len)) {
-        seterr(err, err_len, "%s: key: expected 1..%d printable ASCII characters without "
-               "spaces, in non-empty segments separated by '/'", where, CPS_SCHEMA_KEY_MAX);
+        seterr(err, err_len,
+               "%s: key: expected 1..%d printable ASCII characters without "
+               "spaces, in non-empty segments separated by '/'",
+               where, CPS_SCHEMA_KEY_MAX);
         return CPS_ESCHEMA;
     }
     if (c->programme && partner != NULL) {
-        seterr(err, err_len, "%s: collection '%s' is written only by the programme key",
-               where, c->name);
+        seterr(err, err_len, "%s: collection '%s' is written only by the programme key", where,
+               c->name);
         return CPS_EOWNER;
     }
     if (!c->programme) {
         if (partner == NULL) {
-            seterr(err, err_len, "%s: collection '%s' is written only by the partner that "
-                   "owns the record", where, c->name);
+            seterr(err, err_len,
+                   "%s: collection '%s' is written only by the partner that "
+                   "owns the record",
+                   where, c->name);
             return CPS_EOWNER;
         }
         plen = strlen(partner);
         if (plen == 0 || key_len <= plen + 1 || memcmp(key, partner, plen) != 0 ||
             key[plen] != '/') {
-            seterr(err, err_len, "%s: key: expected to start with '%.16s/' (the writer's "
-                   "own records)", where, partner);
+            seterr(err, err_len,
+                   "%s: key: expected to start with '%.16s/' (the writer's "
+                   "own records)",
+                   where, partner);
             return CPS_EOWNER;
         }
     }
     if (value == NULL)
-        return 0;                           /* a delete needs no value */
+        return 0; /* a delete needs no value */
     return check_value(c, key, key_len, value, value_len, where, err, err_len);
 }

@@ -94,7 +94,9 @@ head(const uint8_t *p, size_t avail, struct head *h)
         return 0;
     }
     switch (b) {
-    case 0xc4: case 0xc5: case 0xc6:            /* bin 8/16/32 */
+    case 0xc4:
+    case 0xc5:
+    case 0xc6: /* bin 8/16/32 */
         w = (size_t)1 << (b - 0xc4);
         if (avail < 1 + w)
             return -1;
@@ -102,7 +104,9 @@ head(const uint8_t *p, size_t avail, struct head *h)
         h->hlen = 1 + w;
         h->n = be(p + 1, w);
         return 0;
-    case 0xc7: case 0xc8: case 0xc9:            /* ext 8/16/32: length, then type */
+    case 0xc7:
+    case 0xc8:
+    case 0xc9: /* ext 8/16/32: length, then type */
         w = (size_t)1 << (b - 0xc7);
         if (avail < 2 + w)
             return -1;
@@ -117,13 +121,23 @@ head(const uint8_t *p, size_t avail, struct head *h)
     case 0xcb:
         h->n = 8;
         return 0;
-    case 0xcc: case 0xcd: case 0xce: case 0xcf:
+    case 0xcc:
+    case 0xcd:
+    case 0xce:
+    case 0xcf:
         h->n = (uint64_t)1 << (b - 0xcc);
         return 0;
-    case 0xd0: case 0xd1: case 0xd2: case 0xd3:
+    case 0xd0:
+    case 0xd1:
+    case 0xd2:
+    case 0xd3:
         h->n = (uint64_t)1 << (b - 0xd0);
         return 0;
-    case 0xd4: case 0xd5: case 0xd6: case 0xd7: case 0xd8:     /* fixext 1..16 */
+    case 0xd4:
+    case 0xd5:
+    case 0xd6:
+    case 0xd7:
+    case 0xd8: /* fixext 1..16 */
         if (avail < 2)
             return -1;
         h->kind = K_EXT;
@@ -131,7 +145,9 @@ head(const uint8_t *p, size_t avail, struct head *h)
         h->n = (uint64_t)1 << (b - 0xd4);
         h->ext_type = (int8_t)p[1];
         return 0;
-    case 0xd9: case 0xda: case 0xdb:            /* str 8/16/32 */
+    case 0xd9:
+    case 0xda:
+    case 0xdb: /* str 8/16/32 */
         w = (size_t)1 << (b - 0xd9);
         if (avail < 1 + w)
             return -1;
@@ -139,7 +155,8 @@ head(const uint8_t *p, size_t avail, struct head *h)
         h->hlen = 1 + w;
         h->n = be(p + 1, w);
         return 0;
-    case 0xdc: case 0xdd:                       /* array 16/32 */
+    case 0xdc:
+    case 0xdd: /* array 16/32 */
         w = (size_t)2 << (b - 0xdc);
         if (avail < 1 + w)
             return -1;
@@ -147,7 +164,8 @@ head(const uint8_t *p, size_t avail, struct head *h)
         h->hlen = 1 + w;
         h->n = be(p + 1, w);
         return 0;
-    case 0xde: case 0xdf:                       /* map 16/32 */
+    case 0xde:
+    case 0xdf: /* map 16/32 */
         w = (size_t)2 << (b - 0xde);
         if (avail < 1 + w)
             return -1;
@@ -155,7 +173,7 @@ head(const uint8_t *p, size_t avail, struct head *h)
         h->hlen = 1 + w;
         h->n = be(p + 1, w);
         return 0;
-    default:                                    /* 0xc1: never used */
+    default: /* 0xc1: never used */
         h->kind = K_BAD;
         return -1;
     }
@@ -206,8 +224,7 @@ cps_value_check(const uint8_t *buf, size_t len, unsigned max_depth, size_t *used
         } else {
             if (h.n > rem)
                 return CPS_EMALFORMED;
-            if (h.kind == K_EXT && h.ext_type == TIMESTAMP_EXT &&
-                !timestamp_ok(buf + pos, h.n))
+            if (h.kind == K_EXT && h.ext_type == TIMESTAMP_EXT && !timestamp_ok(buf + pos, h.n))
                 return CPS_EMALFORMED;
             pos += (size_t)h.n;
         }
@@ -289,8 +306,8 @@ cps_value_pack_json(msgpack_packer *pk, const json_t *j, char *err, size_t err_l
 }
 
 int
-cps_value_from_json(uint8_t **out, size_t *out_len, const char *json, size_t json_len,
-                    char *err, size_t err_len)
+cps_value_from_json(uint8_t **out, size_t *out_len, const char *json, size_t json_len, char *err,
+                    size_t err_len)
 {
     msgpack_sbuffer sb;
     msgpack_packer pk;
@@ -317,7 +334,7 @@ cps_value_from_json(uint8_t **out, size_t *out_len, const char *json, size_t jso
         msgpack_sbuffer_destroy(&sb);
         return rc;
     }
-    *out = (uint8_t *)sb.data;          /* sbuffer memory is malloc'd: the caller frees */
+    *out = (uint8_t *)sb.data; /* sbuffer memory is malloc'd: the caller frees */
     *out_len = sb.size;
     return 0;
 }
@@ -369,14 +386,14 @@ keycmp(const void *a, const void *b)
 {
     const msgpack_object_kv *x = *(const msgpack_object_kv *const *)a;
     const msgpack_object_kv *y = *(const msgpack_object_kv *const *)b;
-    uint32_t n = x->key.via.str.size < y->key.via.str.size ? x->key.via.str.size
-                                                            : y->key.via.str.size;
+    uint32_t n =
+        x->key.via.str.size < y->key.via.str.size ? x->key.via.str.size : y->key.via.str.size;
     int c = n > 0 ? memcmp(x->key.via.str.ptr, y->key.via.str.ptr, n) : 0;
 
     if (c != 0)
         return c;
-    return (x->key.via.str.size > y->key.via.str.size) - (x->key.via.str.size <
-                                                          y->key.via.str.size);
+    return (x->key.via.str.size > y->key.via.str.size) -
+           (x->key.via.str.size < y->key.via.str.size);
 }
 
 /* Reports as "field 'name': ..." using the top-level field the problem sits in. */
@@ -463,8 +480,10 @@ unpack(msgpack_unpacked *res, const uint8_t *mp, size_t mp_len, int flags, char 
     msgpack_unpack_return ur;
 
     if (cps_value_check(mp, mp_len, CPS_VALUE_MAX_DEPTH, &used) != 0) {
-        seterr(err, err_len, "not well-formed msgpack (cut short, oversized or nested deeper "
-                             "than %d)", CPS_VALUE_MAX_DEPTH);
+        seterr(err, err_len,
+               "not well-formed msgpack (cut short, oversized or nested deeper "
+               "than %d)",
+               CPS_VALUE_MAX_DEPTH);
         return CPS_EMALFORMED;
     }
     if (used != mp_len) {
@@ -521,7 +540,7 @@ put(struct text *t, const char *s, size_t n)
         t->p = p;
         t->cap = cap;
     }
-    if (n > 0)                      /* msgpack-c gives empty strings a NULL ptr */
+    if (n > 0) /* msgpack-c gives empty strings a NULL ptr */
         memcpy(t->p + t->len, s, n);
     t->len += n;
     t->p[t->len] = '\0';
@@ -554,13 +573,27 @@ put_str(struct text *t, const char *s, size_t n)
         put(t, s + start, i - start);
         start = i + 1;
         switch (c) {
-        case '"': e = "\\\""; break;
-        case '\\': e = "\\\\"; break;
-        case '\b': e = "\\b"; break;
-        case '\f': e = "\\f"; break;
-        case '\n': e = "\\n"; break;
-        case '\r': e = "\\r"; break;
-        case '\t': e = "\\t"; break;
+        case '"':
+            e = "\\\"";
+            break;
+        case '\\':
+            e = "\\\\";
+            break;
+        case '\b':
+            e = "\\b";
+            break;
+        case '\f':
+            e = "\\f";
+            break;
+        case '\n':
+            e = "\\n";
+            break;
+        case '\r':
+            e = "\\r";
+            break;
+        case '\t':
+            e = "\\t";
+            break;
         default:
             memcpy(esc, "\\u00", 4);
             esc[4] = hex[c >> 4];
@@ -577,8 +610,7 @@ put_str(struct text *t, const char *s, size_t n)
 static void
 put_base64(struct text *t, const uint8_t *p, size_t n)
 {
-    static const char b64[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     char q[4];
     size_t i;
 
@@ -618,7 +650,7 @@ put_real(struct text *t, double d)
             break;
     }
     if (strpbrk(buf, ".eE") == NULL)
-        strcat(buf, ".0");                  /* stays a real when read back */
+        strcat(buf, ".0"); /* stays a real when read back */
     puts_(t, buf);
 }
 
@@ -673,7 +705,7 @@ emit(struct text *t, const msgpack_object *o)
         }
         put(t, "}", 1);
         break;
-    default:                                /* ext: refused by json_able() */
+    default: /* ext: refused by json_able() */
         t->oom = 1;
         break;
     }
@@ -683,7 +715,7 @@ int
 cps_value_to_json(char **out, const uint8_t *mp, size_t mp_len)
 {
     msgpack_unpacked res;
-    struct text t = { NULL, 0, 0, 0 };
+    struct text t = {NULL, 0, 0, 0};
     int rc;
 
     *out = NULL;
@@ -721,8 +753,7 @@ cps_value_get_str(const uint8_t *mp, size_t mp_len, const char *field, const cha
     for (i = 0; i < h.n; i++) {
         if (head(mp + pos, mp_len - pos, &v) != 0)
             return CPS_EMALFORMED;
-        match = v.kind == K_STR && v.n == flen &&
-                memcmp(mp + pos + v.hlen, field, flen) == 0;
+        match = v.kind == K_STR && v.n == flen && memcmp(mp + pos + v.hlen, field, flen) == 0;
         if (cps_value_check(mp + pos, mp_len - pos, CPS_VALUE_MAX_DEPTH, &used) != 0)
             return CPS_EMALFORMED;
         pos += used;

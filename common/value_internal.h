@@ -29,7 +29,7 @@ CPS_MUST_CHECK int cps_value_pack_json(msgpack_packer *pk, const json_t *j, char
  * msgpack_unpacked_destroy(res), on failure too. err names the field at fault, e.g.
  * "field 'note': invalid UTF-8". Returns 0, CPS_EMALFORMED or -ENOMEM.
  */
-CPS_MUST_CHECK int cps_value_unpack_record(msgpack_unpacked *res, const uint8_t *mp,
-                                           size_t mp_len, char *err, size_t err_len);
+CPS_MUST_CHECK int cps_value_unpack_record(msgpack_unpacked *res, const uint8_t *mp, size_t mp_len,
+                                           char *err, size_t err_len);
 
 #endif

@@ -67,7 +67,8 @@ is(const char *s, size_t n, const char *want)
 static void
 test_ndjson_good(void)
 {
-    struct cps_import *im = open_text("good.ndjson",
+    struct cps_import *im = open_text(
+        "good.ndjson",
         "{\"coll\":\"cluster\",\"key\":\"P07/c1\",\"value\":{\"name\":\"Agro\",\"firms\":42}}\n"
         "\n"
         "   \n"
@@ -104,19 +105,20 @@ test_ndjson_good(void)
 static void
 test_ndjson_bad(void)
 {
-    struct cps_import *im = open_text("bad.ndjson",
-        "{\"coll\":\"cluster\",\"key\":\"P07/a\",\"value\":{}}\n"        /* 1 good */
-        "{\"coll\":\"cluster\",\"value\":{}}\n"                         /* 2 no key */
-        "{\"coll\":\"cluster\",\"key\":\"P07/b\",\"value\":{\"a\":1,}}\n"   /* 3 bad JSON */
-        "{\"coll\":\"cluster\",\"key\":\"P07/c\",\"value\":[1]}\n"      /* 4 not object */
-        "{\"coll\":\"cluster\",\"key\":\"P07/d\"}\n"                    /* 5 no value */
-        "{\"coll\":\"cluster\",\"key\":\"P07/e\",\"vaule\":{}}\n"       /* 6 unknown */
-        "{\"coll\":7,\"key\":\"P07/f\",\"value\":{}}\n"                 /* 7 coll type */
-        "{\"coll\":\"cluster\",\"key\":\"P07/g\",\"op\":\"rm\"}\n"      /* 8 bad op */
-        "[1,2]\n"                                                      /* 9 not object */
+    struct cps_import *im = open_text(
+        "bad.ndjson",
+        "{\"coll\":\"cluster\",\"key\":\"P07/a\",\"value\":{}}\n"         /* 1 good */
+        "{\"coll\":\"cluster\",\"value\":{}}\n"                           /* 2 no key */
+        "{\"coll\":\"cluster\",\"key\":\"P07/b\",\"value\":{\"a\":1,}}\n" /* 3 bad JSON */
+        "{\"coll\":\"cluster\",\"key\":\"P07/c\",\"value\":[1]}\n"        /* 4 not object */
+        "{\"coll\":\"cluster\",\"key\":\"P07/d\"}\n"                      /* 5 no value */
+        "{\"coll\":\"cluster\",\"key\":\"P07/e\",\"vaule\":{}}\n"         /* 6 unknown */
+        "{\"coll\":7,\"key\":\"P07/f\",\"value\":{}}\n"                   /* 7 coll type */
+        "{\"coll\":\"cluster\",\"key\":\"P07/g\",\"op\":\"rm\"}\n"        /* 8 bad op */
+        "[1,2]\n"                                                         /* 9 not object */
         "{\"coll\":\"cluster\",\"key\":\"P07/h\",\"value\":{\"a\":[[[[[[[[[[[[[[[[[1]]]]]]]]]]]"
-        "]]]]]]}}\n"                                                   /* 10 too deep */
-        "{\"coll\":\"cluster\",\"key\":\"P07/i\",\"value\":{}}\n",       /* 11 good */
+        "]]]]]]}}\n"                                               /* 10 too deep */
+        "{\"coll\":\"cluster\",\"key\":\"P07/i\",\"value\":{}}\n", /* 11 good */
         CPS_IMPORT_NDJSON, NULL);
     struct cps_import_record r;
     char err[256];
@@ -171,18 +173,20 @@ test_ndjson_long_line(void)
 static void
 test_csv_ckv(void)
 {
-    struct cps_import *im = open_text("ckv.csv",
-        "\xef\xbb\xbf" "coll,key,value\r\n"
-        "cluster,P07/c1,\"{\"\"name\"\":\"\"Agro, food\"\",\"\"firms\"\":42}\"\r\n"
-        "cluster,P07/c2,\"{\"\"note\"\":\n"
-        "\"\"two lines\"\"}\"\r\n"
-        "\r\n"
-        "cluster,P07/c3,null\r\n"
-        "cluster,P07/c4,[1]\r\n"
-        "cluster,P07/c5,{bad json}\r\n"
-        "cluster,P07/c6\r\n"
-        "cluster,P07/c7,{}",
-        CPS_IMPORT_CSV, NULL);
+    struct cps_import *im =
+        open_text("ckv.csv",
+                  "\xef\xbb\xbf"
+                  "coll,key,value\r\n"
+                  "cluster,P07/c1,\"{\"\"name\"\":\"\"Agro, food\"\",\"\"firms\"\":42}\"\r\n"
+                  "cluster,P07/c2,\"{\"\"note\"\":\n"
+                  "\"\"two lines\"\"}\"\r\n"
+                  "\r\n"
+                  "cluster,P07/c3,null\r\n"
+                  "cluster,P07/c4,[1]\r\n"
+                  "cluster,P07/c5,{bad json}\r\n"
+                  "cluster,P07/c6\r\n"
+                  "cluster,P07/c7,{}",
+                  CPS_IMPORT_CSV, NULL);
     struct cps_import_record r;
     char err[256];
 
@@ -208,11 +212,12 @@ test_csv_ckv(void)
 static void
 test_csv_fields(void)
 {
-    struct cps_import *im = open_text("fields.csv",
-        "key,name,firms,share,code,empty,exp,neg,big,text\n"
-        "P07/c1,Agro,42,1.50,007,,1e3,-0,99999999999999999999, spaced \n"
-        "P07/c2,\"Wood, paper\",-3,0.1,12a,,-2.5E-2,-17,9223372036854775807,\"\"\n",
-        CPS_IMPORT_CSV, "cluster");
+    struct cps_import *im =
+        open_text("fields.csv",
+                  "key,name,firms,share,code,empty,exp,neg,big,text\n"
+                  "P07/c1,Agro,42,1.50,007,,1e3,-0,99999999999999999999, spaced \n"
+                  "P07/c2,\"Wood, paper\",-3,0.1,12a,,-2.5E-2,-17,9223372036854775807,\"\"\n",
+                  CPS_IMPORT_CSV, "cluster");
     struct cps_import_record r;
     char err[256];
 
@@ -247,16 +252,17 @@ test_csv_fields(void)
 static void
 test_csv_quotes(void)
 {
-    struct cps_import *im = open_text("quote.csv",
-        "coll,key,value\n"
-        "cluster,P07/a,{}\n"
-        "cluster,P07/b\"x,{}\n"             /* 3: quote inside an unquoted field */
-        "cluster,P07/c,{}\n"
-        "cluster,\"P07/d\"x,{}\n"           /* 5: text after a closing quote */
-        "cluster,P07/e,{}\n"
-        "cluster,\"P07/f,{}\n"              /* 7: never closed */
-        "cluster,P07/g,{}\n",
-        CPS_IMPORT_CSV, NULL);
+    struct cps_import *im =
+        open_text("quote.csv",
+                  "coll,key,value\n"
+                  "cluster,P07/a,{}\n"
+                  "cluster,P07/b\"x,{}\n" /* 3: quote inside an unquoted field */
+                  "cluster,P07/c,{}\n"
+                  "cluster,\"P07/d\"x,{}\n" /* 5: text after a closing quote */
+                  "cluster,P07/e,{}\n"
+                  "cluster,\"P07/f,{}\n" /* 7: never closed */
+                  "cluster,P07/g,{}\n",
+                  CPS_IMPORT_CSV, NULL);
     struct cps_import_record r;
     char err[256];
 
@@ -304,39 +310,40 @@ test_csv_many(void)
 }
 
 /* One line exactly as the W1 generator (/work/shared/peers/src/w1gen.c) writes it. */
-#define W1(P, C, AREA, PER, IND, VAL, UNIT, SRC, TS, NOTE)                                   \
-    "{\"coll\":\"indicator\",\"key\":\"" P "/" C "/" AREA "/" PER "\",\"value\":{"               \
-    "\"partner\":\"" P "\",\"cluster_id\":\"" C "\",\"area\":\"" AREA "\",\"period\":\"" PER  \
-    "\",\"indicator\":\"" IND "\",\"value\":" VAL ",\"unit\":\"" UNIT "\",\"source\":\"" SRC   \
+#define W1(P, C, AREA, PER, IND, VAL, UNIT, SRC, TS, NOTE)                                         \
+    "{\"coll\":\"indicator\",\"key\":\"" P "/" C "/" AREA "/" PER "\",\"value\":{"                 \
+    "\"partner\":\"" P "\",\"cluster_id\":\"" C "\",\"area\":\"" AREA "\",\"period\":\"" PER       \
+    "\",\"indicator\":\"" IND "\",\"value\":" VAL ",\"unit\":\"" UNIT "\",\"source\":\"" SRC       \
     "\",\"updated_at\":\"" TS "\",\"note\":\"" NOTE "\"}}\n"
 
 static void
 test_w1_lines(void)
 {
-    struct cps_import *im = open_text("w1.ndjson",
+    struct cps_import *im = open_text(
+        "w1.ndjson",
         W1("P01", "P01-C001", "innovation", "2013-Q1", "patent_applications", "4012.07", "count",
            "eurostat/cis/2017-3fa9c1", "2024-02-11T08:03:44Z",
            "provisional figure based on member survey")
-        W1("P07", "P07-C012", "rd", "2016-Q3", "rd_expenditure", "123456.78", "EUR_thousand",
-           "national-stat-office/rd-survey/2020-00ab12", "2024-03-06T14:56:56Z",
-           "revised after partial returns")
-        W1("P12", "P12-C030", "international_cooperation", "2020-Q4", "export_revenue_share",
-           "0.05", "percent",
-           "regional-observatory/2014-ffffff", "2024-06-28T23:59:59Z",
-           "estimate includes affiliated firms")
-        W1("P19", "P19-C044", "regional_specialisation", "2024-Q2", "sector_concentration_index",
-           "0.99", "index",
-           "company-annual-report/2024-0c0ffe", "2024-01-01T00:00:00Z",
-           "validated by cluster office")
-        W1("P25", "P25-C060", "jobs_skills", "2024-Q4", "employees_total", "249999.00", "persons",
-           "eu-funding-portal/2019-123abc", "2025-03-01T12:00:00Z",
-           "excludes public bodies see methodology annex")
-        W1("P03", "P03-C002", "sustainability", "2015-Q2", "co2_emissions", "1999999.99",
-           "tonnes_CO2e", "cluster-member-survey/2018-abcdef", "2024-04-15T10:20:30Z",
-           "figure on estimate")
-        W1("P09", "P09-C005", "financing", "2018-Q1", "venture_capital_deals", "12.00", "count",
-           "eu-funding-portal/2016-000001", "2024-05-05T05:05:05Z",
-           "survey based on partial returns"),
+            W1("P07", "P07-C012", "rd", "2016-Q3", "rd_expenditure", "123456.78", "EUR_thousand",
+               "national-stat-office/rd-survey/2020-00ab12", "2024-03-06T14:56:56Z",
+               "revised after partial returns")
+                W1("P12", "P12-C030", "international_cooperation", "2020-Q4",
+                   "export_revenue_share", "0.05", "percent", "regional-observatory/2014-ffffff",
+                   "2024-06-28T23:59:59Z", "estimate includes affiliated firms")
+                    W1("P19", "P19-C044", "regional_specialisation", "2024-Q2",
+                       "sector_concentration_index", "0.99", "index",
+                       "company-annual-report/2024-0c0ffe", "2024-01-01T00:00:00Z",
+                       "validated by cluster office")
+                        W1("P25", "P25-C060", "jobs_skills", "2024-Q4", "employees_total",
+                           "249999.00", "persons", "eu-funding-portal/2019-123abc",
+                           "2025-03-01T12:00:00Z", "excludes public bodies see methodology annex")
+                            W1("P03", "P03-C002", "sustainability", "2015-Q2", "co2_emissions",
+                               "1999999.99", "tonnes_CO2e", "cluster-member-survey/2018-abcdef",
+                               "2024-04-15T10:20:30Z", "figure on estimate")
+                                W1("P09", "P09-C005", "financing", "2018-Q1",
+                                   "venture_capital_deals", "12.00", "count",
+                                   "eu-funding-portal/2016-000001", "2024-05-05T05:05:05Z",
+                                   "survey based on partial returns"),
         CPS_IMPORT_NDJSON, NULL);
     struct cps_import_record r;
     struct cps_schema_writer w;
@@ -348,15 +355,15 @@ test_w1_lines(void)
         memcpy(partner, r.key, 3);
         partner[3] = '\0';
         w.partner = partner;
-        rc = cps_schema_check(&w, r.coll, r.coll_len, r.key, r.key_len, r.value, r.value_len,
-                              err, sizeof err);
+        rc = cps_schema_check(&w, r.coll, r.coll_len, r.key, r.key_len, r.value, r.value_len, err,
+                              sizeof err);
         if (rc != 0)
             fprintf(stderr, "W1 line %d: %s\n", n, err);
         passed += rc == 0;
         /* twin: the same record written by another partner */
         w.partner = strcmp(partner, "P02") == 0 ? "P03" : "P02";
-        CHECK(cps_schema_check(&w, r.coll, r.coll_len, r.key, r.key_len, r.value, r.value_len,
-                               err, sizeof err) == CPS_EOWNER);
+        CHECK(cps_schema_check(&w, r.coll, r.coll_len, r.key, r.key_len, r.value, r.value_len, err,
+                               sizeof err) == CPS_EOWNER);
     }
     CHECK(rc == 0);
     CHECK(n == 7 && passed == 7);
@@ -381,9 +388,9 @@ test_open(void)
 static void
 cleanup(void)
 {
-    static const char *names[] = { "good.ndjson", "bad.ndjson", "long.ndjson", "ckv.csv",
-                                   "fields.csv", "nohdr.csv", "nokey.csv", "dup.csv",
-                                   "quote.csv", "many.csv", "w1.ndjson" };
+    static const char *names[] = {"good.ndjson", "bad.ndjson", "long.ndjson", "ckv.csv",
+                                  "fields.csv",  "nohdr.csv",  "nokey.csv",   "dup.csv",
+                                  "quote.csv",   "many.csv",   "w1.ndjson"};
     size_t i;
 
     for (i = 0; i < sizeof names / sizeof names[0]; i++) {
@@ -398,8 +405,8 @@ main(void)
 {
     const char *tmp = getenv("TMPDIR");
 
-    snprintf(dir, sizeof dir, "%s/cps-import-XXXXXX", tmp != NULL && strlen(tmp) < 40 ? tmp
-                                                                                       : "/tmp");
+    snprintf(dir, sizeof dir, "%s/cps-import-XXXXXX",
+             tmp != NULL && strlen(tmp) < 40 ? tmp : "/tmp");
     CHECK_SETUP(mkdtemp(dir) != NULL);
     test_ndjson_good();
     test_ndjson_bad();

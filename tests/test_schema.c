@@ -13,9 +13,9 @@
 #include "cps/schema.h"
 #include "cps/value.h"
 
-static const struct cps_schema_writer p07 = { "P07" };
-static const struct cps_schema_writer p08 = { "P08" };
-static const struct cps_schema_writer programme = { NULL };
+static const struct cps_schema_writer p07 = {"P07"};
+static const struct cps_schema_writer p08 = {"P08"};
+static const struct cps_schema_writer programme = {NULL};
 
 #define W1_KEY "P07/P07-C012/rd/2016-Q3"
 
@@ -38,8 +38,8 @@ put(const struct cps_schema_writer *w, const char *coll, const char *key, const 
 }
 
 static int
-put_raw(const struct cps_schema_writer *w, const char *coll, const char *key,
-        const uint8_t *mp, size_t len)
+put_raw(const struct cps_schema_writer *w, const char *coll, const char *key, const uint8_t *mp,
+        size_t len)
 {
     err[0] = '\0';
     return cps_schema_check(w, coll, strlen(coll), key, strlen(key), mp, len, err, sizeof err);
@@ -56,12 +56,18 @@ del(const struct cps_schema_writer *w, const char *coll, const char *key)
 static const char *
 w1(const char *field, const char *repl)
 {
-    static const char *names[] = { "partner", "cluster_id", "area", "period", "indicator",
-                                   "value", "unit", "source", "updated_at", "note" };
-    static const char *vals[] = { "\"P07\"", "\"P07-C012\"", "\"rd\"", "\"2016-Q3\"",
-                                  "\"rd_expenditure\"", "123456.78", "\"EUR_thousand\"",
-                                  "\"national-stat-office/rd-survey/2020-00ab12\"",
-                                  "\"2024-03-06T14:56:56Z\"", "\"revised after partial returns\"" };
+    static const char *names[] = {"partner", "cluster_id", "area",   "period",     "indicator",
+                                  "value",   "unit",       "source", "updated_at", "note"};
+    static const char *vals[] = {"\"P07\"",
+                                 "\"P07-C012\"",
+                                 "\"rd\"",
+                                 "\"2016-Q3\"",
+                                 "\"rd_expenditure\"",
+                                 "123456.78",
+                                 "\"EUR_thousand\"",
+                                 "\"national-stat-office/rd-survey/2020-00ab12\"",
+                                 "\"2024-03-06T14:56:56Z\"",
+                                 "\"revised after partial returns\""};
     static char buf[1024];
     size_t i, o = 0;
 
@@ -74,8 +80,8 @@ w1(const char *field, const char *repl)
                 continue;
             v = repl;
         }
-        o += (size_t)snprintf(buf + o, sizeof buf - o, "%s\"%s\":%s", o > 1 ? "," : "",
-                              names[i], v);
+        o +=
+            (size_t)snprintf(buf + o, sizeof buf - o, "%s\"%s\":%s", o > 1 ? "," : "", names[i], v);
     }
     snprintf(buf + o, sizeof buf - o, "}");
     return buf;
@@ -139,10 +145,10 @@ test_ownership(void)
     CHECK(strstr(err, "indicator " W1_KEY ": key: expected to start with 'P08/'") == err);
     CHECK(del(&p07, "indicator", W1_KEY) == 0);
     CHECK(del(&p08, "indicator", W1_KEY) == CPS_EOWNER);
-    CHECK(del(&p07, "cluster", "P07") == CPS_EOWNER);              /* no record part */
-    CHECK(del(&p07, "cluster", "P070/x") == CPS_EOWNER);           /* prefix, not segment */
+    CHECK(del(&p07, "cluster", "P07") == CPS_EOWNER);    /* no record part */
+    CHECK(del(&p07, "cluster", "P070/x") == CPS_EOWNER); /* prefix, not segment */
     CHECK(del(&p07, "cluster", "P07x") == CPS_EOWNER);
-    CHECK(del(&programme, "cluster", "P07/c1") == CPS_EOWNER);     /* partners' data */
+    CHECK(del(&programme, "cluster", "P07/c1") == CPS_EOWNER); /* partners' data */
     CHECK(cps_schema_check(NULL, "cluster", 7, "P07/c1", 6, NULL, 0, err, sizeof err) ==
           CPS_EOWNER);
 
@@ -168,16 +174,16 @@ test_ownership(void)
 static void
 test_value_shape(void)
 {
-    static const uint8_t int_key[] = { 0x81, 0x01, 0x01 };
-    static const uint8_t dup_key[] = { 0x82, 0xa1, 'a', 0x01, 0xa1, 'a', 0x02 };
-    static const uint8_t ext[] = { 0x81, 0xa1, 'e', 0xd4, 1, 0 };
-    static const uint8_t truncated[] = { 0x81, 0xa1, 'a' };
-    static const uint8_t trailing[] = { 0x80, 0xc0 };
-    static const uint8_t huge[] = { 0xdf, 0xff, 0xff, 0xff, 0xff, 0xa1, 'a', 0x01 };
-    static const uint8_t bad_utf8[] = { 0x81, 0xa1, 's', 0xa1, 0xff };
-    static const uint8_t big_uint[] = { 0x81, 0xa1, 'n', 0xcf, 0x80, 0, 0, 0, 0, 0, 0, 0 };
-    static const uint8_t nested_int_key[] = { 0x81, 0xa1, 'm', 0x81, 0x01, 0x01 };
-    static const uint8_t empty_map[] = { 0x80 };
+    static const uint8_t int_key[] = {0x81, 0x01, 0x01};
+    static const uint8_t dup_key[] = {0x82, 0xa1, 'a', 0x01, 0xa1, 'a', 0x02};
+    static const uint8_t ext[] = {0x81, 0xa1, 'e', 0xd4, 1, 0};
+    static const uint8_t truncated[] = {0x81, 0xa1, 'a'};
+    static const uint8_t trailing[] = {0x80, 0xc0};
+    static const uint8_t huge[] = {0xdf, 0xff, 0xff, 0xff, 0xff, 0xa1, 'a', 0x01};
+    static const uint8_t bad_utf8[] = {0x81, 0xa1, 's', 0xa1, 0xff};
+    static const uint8_t big_uint[] = {0x81, 0xa1, 'n', 0xcf, 0x80, 0, 0, 0, 0, 0, 0, 0};
+    static const uint8_t nested_int_key[] = {0x81, 0xa1, 'm', 0x81, 0x01, 0x01};
+    static const uint8_t empty_map[] = {0x80};
     uint8_t *big;
     size_t n = CPS_VALUE_MAX_BYTES + 1;
 
@@ -187,8 +193,7 @@ test_value_shape(void)
     CHECK(put(&p07, "cluster", "P07/c1", "\"x\"") == CPS_ESCHEMA);
     CHECK(put_raw(&p07, "cluster", "P07/c1", int_key, sizeof int_key) == CPS_ESCHEMA);
     CHECK(strstr(err, "map key is not a string") != NULL);
-    CHECK(put_raw(&p07, "cluster", "P07/c1", nested_int_key, sizeof nested_int_key) ==
-          CPS_ESCHEMA);
+    CHECK(put_raw(&p07, "cluster", "P07/c1", nested_int_key, sizeof nested_int_key) == CPS_ESCHEMA);
     CHECK(put_raw(&p07, "cluster", "P07/c1", dup_key, sizeof dup_key) == CPS_ESCHEMA);
     CHECK(strstr(err, "field 'a': duplicate key") != NULL);
     CHECK(put_raw(&p07, "cluster", "P07/c1", ext, sizeof ext) == CPS_ESCHEMA);
@@ -222,14 +227,15 @@ test_value_shape(void)
 static void
 test_indicator_rules(void)
 {
-    static const char *good_periods[] = { "\"2016\"", "\"2016-Q1\"", "\"2016-Q4\"",
-                                          "\"2016-H1\"", "\"2016-H2\"" };
-    static const char *bad_periods[] = { "\"2016-Q5\"", "\"2016-Q0\"", "\"2016-H3\"",
-                                         "\"16-Q1\"", "\"2016Q1\"", "\"2016-q1\"",
-                                         "\"2016-Q1 \"", "\"\"", "2016", "null" };
-    static const char *areas[] = { "innovation", "rd", "sustainability",
-                                   "international_cooperation", "financing",
-                                   "regional_specialisation", "jobs_skills" };
+    static const char *good_periods[] = {"\"2016\"", "\"2016-Q1\"", "\"2016-Q4\"", "\"2016-H1\"",
+                                         "\"2016-H2\""};
+    static const char *bad_periods[] = {"\"2016-Q5\"", "\"2016-Q0\"", "\"2016-H3\"",  "\"16-Q1\"",
+                                        "\"2016Q1\"",  "\"2016-q1\"", "\"2016-Q1 \"", "\"\"",
+                                        "2016",        "null"};
+    static const char *areas[] = {"innovation",     "rd",
+                                  "sustainability", "international_cooperation",
+                                  "financing",      "regional_specialisation",
+                                  "jobs_skills"};
     char q[64];
     size_t i;
 
@@ -272,8 +278,8 @@ test_indicator_rules(void)
     CHECK(put(&p07, "indicator", W1_KEY, w1("note", "\"\"")) == 0);
     CHECK(put(&p07, "indicator", W1_KEY, w1("note", "[\"x\"]")) == CPS_ESCHEMA);
     CHECK(put(&p07, "indicator", W1_KEY, w1("unit", "1")) == CPS_ESCHEMA);
-    CHECK(put(&p07, "indicator", W1_KEY, w1("updated_at", "\"2024-03-06T14:56:56.123+02:00\""))
-          == 0);
+    CHECK(put(&p07, "indicator", W1_KEY, w1("updated_at", "\"2024-03-06T14:56:56.123+02:00\"")) ==
+          0);
     CHECK(put(&p07, "indicator", W1_KEY, w1("updated_at", "\"2024-03-06 14:56:56\"")) ==
           CPS_ESCHEMA);
     CHECK(put(&p07, "indicator", W1_KEY, w1("updated_at", "\"2024-13-06T14:56:56Z\"")) ==
@@ -281,7 +287,8 @@ test_indicator_rules(void)
     CHECK(strstr(err, "field 'updated_at': expected an RFC 3339 timestamp") != NULL);
 
     /* extra fields are allowed (later issues may add rules for them) */
-    CHECK(put(&p07, "indicator", W1_KEY, "{\"partner\":\"P07\",\"cluster_id\":\"c\",\"area\":"
+    CHECK(put(&p07, "indicator", W1_KEY,
+              "{\"partner\":\"P07\",\"cluster_id\":\"c\",\"area\":"
               "\"rd\",\"period\":\"2016\",\"indicator\":\"x\",\"value\":1,\"extra\":[1]}") == 0);
 }
 

@@ -39,43 +39,43 @@ test_check_types(void)
         uint8_t b[24];
         size_t n;
     } good[] = {
-        { "posfixint", { 0x07 }, 1 },
-        { "negfixint", { 0xff }, 1 },
-        { "nil", { 0xc0 }, 1 },
-        { "false", { 0xc2 }, 1 },
-        { "true", { 0xc3 }, 1 },
-        { "bin8", { 0xc4, 2, 1, 2 }, 4 },
-        { "bin16", { 0xc5, 0, 1, 9 }, 4 },
-        { "bin32", { 0xc6, 0, 0, 0, 1, 9 }, 6 },
-        { "ext8", { 0xc7, 2, 5, 1, 2 }, 5 },
-        { "ext16", { 0xc8, 0, 1, 5, 1 }, 5 },
-        { "ext32", { 0xc9, 0, 0, 0, 1, 5, 1 }, 7 },
-        { "float32", { 0xca, 0x3f, 0x80, 0, 0 }, 5 },
-        { "float64", { 0xcb, 0x3f, 0xf0, 0, 0, 0, 0, 0, 0 }, 9 },
-        { "uint8", { 0xcc, 0xff }, 2 },
-        { "uint16", { 0xcd, 1, 0 }, 3 },
-        { "uint32", { 0xce, 1, 0, 0, 0 }, 5 },
-        { "uint64", { 0xcf, 1, 0, 0, 0, 0, 0, 0, 0 }, 9 },
-        { "int8", { 0xd0, 0x80 }, 2 },
-        { "int16", { 0xd1, 0x80, 0 }, 3 },
-        { "int32", { 0xd2, 0x80, 0, 0, 0 }, 5 },
-        { "int64", { 0xd3, 0x80, 0, 0, 0, 0, 0, 0, 0 }, 9 },
-        { "fixext1", { 0xd4, 1, 0 }, 3 },
-        { "fixext2", { 0xd5, 1, 0, 0 }, 4 },
-        { "fixext4 timestamp32", { 0xd6, 0xff, 0, 0, 0, 1 }, 6 },
-        { "fixext8 timestamp64", { 0xd7, 0xff, 0, 0, 0, 4, 0, 0, 0, 1 }, 10 },
-        { "fixext16", { 0xd8, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }, 18 },
-        { "ext8 timestamp96", { 0xc7, 12, 0xff, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1 }, 15 },
-        { "str8", { 0xd9, 1, 'a' }, 3 },
-        { "str16", { 0xda, 0, 1, 'a' }, 4 },
-        { "str32", { 0xdb, 0, 0, 0, 1, 'a' }, 6 },
-        { "fixstr", { 0xa2, 'h', 'i' }, 3 },
-        { "array16", { 0xdc, 0, 2, 1, 2 }, 5 },
-        { "array32", { 0xdd, 0, 0, 0, 1, 1 }, 6 },
-        { "map16", { 0xde, 0, 1, 0xa1, 'k', 1 }, 6 },
-        { "map32", { 0xdf, 0, 0, 0, 1, 0xa1, 'k', 1 }, 8 },
-        { "fixmap", { 0x81, 0xa1, 'k', 0x90 }, 4 },
-        { "empty fixarray", { 0x90 }, 1 },
+        {"posfixint", {0x07}, 1},
+        {"negfixint", {0xff}, 1},
+        {"nil", {0xc0}, 1},
+        {"false", {0xc2}, 1},
+        {"true", {0xc3}, 1},
+        {"bin8", {0xc4, 2, 1, 2}, 4},
+        {"bin16", {0xc5, 0, 1, 9}, 4},
+        {"bin32", {0xc6, 0, 0, 0, 1, 9}, 6},
+        {"ext8", {0xc7, 2, 5, 1, 2}, 5},
+        {"ext16", {0xc8, 0, 1, 5, 1}, 5},
+        {"ext32", {0xc9, 0, 0, 0, 1, 5, 1}, 7},
+        {"float32", {0xca, 0x3f, 0x80, 0, 0}, 5},
+        {"float64", {0xcb, 0x3f, 0xf0, 0, 0, 0, 0, 0, 0}, 9},
+        {"uint8", {0xcc, 0xff}, 2},
+        {"uint16", {0xcd, 1, 0}, 3},
+        {"uint32", {0xce, 1, 0, 0, 0}, 5},
+        {"uint64", {0xcf, 1, 0, 0, 0, 0, 0, 0, 0}, 9},
+        {"int8", {0xd0, 0x80}, 2},
+        {"int16", {0xd1, 0x80, 0}, 3},
+        {"int32", {0xd2, 0x80, 0, 0, 0}, 5},
+        {"int64", {0xd3, 0x80, 0, 0, 0, 0, 0, 0, 0}, 9},
+        {"fixext1", {0xd4, 1, 0}, 3},
+        {"fixext2", {0xd5, 1, 0, 0}, 4},
+        {"fixext4 timestamp32", {0xd6, 0xff, 0, 0, 0, 1}, 6},
+        {"fixext8 timestamp64", {0xd7, 0xff, 0, 0, 0, 4, 0, 0, 0, 1}, 10},
+        {"fixext16", {0xd8, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, 18},
+        {"ext8 timestamp96", {0xc7, 12, 0xff, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1}, 15},
+        {"str8", {0xd9, 1, 'a'}, 3},
+        {"str16", {0xda, 0, 1, 'a'}, 4},
+        {"str32", {0xdb, 0, 0, 0, 1, 'a'}, 6},
+        {"fixstr", {0xa2, 'h', 'i'}, 3},
+        {"array16", {0xdc, 0, 2, 1, 2}, 5},
+        {"array32", {0xdd, 0, 0, 0, 1, 1}, 6},
+        {"map16", {0xde, 0, 1, 0xa1, 'k', 1}, 6},
+        {"map32", {0xdf, 0, 0, 0, 1, 0xa1, 'k', 1}, 8},
+        {"fixmap", {0x81, 0xa1, 'k', 0x90}, 4},
+        {"empty fixarray", {0x90}, 1},
     };
     size_t i, k, used;
 
@@ -100,21 +100,21 @@ test_check_types(void)
 static void
 test_check_refusals(void)
 {
-    static const uint8_t never_used[] = { 0xc1 };
-    static const uint8_t huge_str32[] = { 0xdb, 0xff, 0xff, 0xff, 0xff, 'a' };
-    static const uint8_t huge_bin32[] = { 0xc6, 0x7f, 0xff, 0xff, 0xff, 0 };
-    static const uint8_t huge_ext32[] = { 0xc9, 0xff, 0xff, 0xff, 0xff, 1, 0 };
-    static const uint8_t huge_array32[] = { 0xdd, 0xff, 0xff, 0xff, 0xff, 1, 2, 3 };
-    static const uint8_t huge_map32[] = { 0xdf, 0xff, 0xff, 0xff, 0xff, 1, 2, 3 };
-    static const uint8_t map_short[] = { 0x82, 0xa1, 'a', 1 };         /* 4 items, 3 bytes */
-    static const uint8_t map_count[] = { 0x83, 1, 2, 3, 4, 5 };        /* 6 items, 5 bytes */
-    static const uint8_t str_short[] = { 0xa5, 'a', 'b' };
-    static const uint8_t ts_bad_len[] = { 0xc7, 5, 0xff, 0, 0, 0, 0, 0 };
-    static const uint8_t ts_bad_ns64[] = { 0xd7, 0xff, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0 };
-    static const uint8_t ts_bad_ns96[] = { 0xc7, 12, 0xff, 0x3b, 0x9a, 0xca, 0x00,
-                                           0, 0, 0, 0, 0, 0, 0, 0 };
-    static const uint8_t ts_max_ns96[] = { 0xc7, 12, 0xff, 0x3b, 0x9a, 0xc9, 0xff,
-                                           0, 0, 0, 0, 0, 0, 0, 0 };
+    static const uint8_t never_used[] = {0xc1};
+    static const uint8_t huge_str32[] = {0xdb, 0xff, 0xff, 0xff, 0xff, 'a'};
+    static const uint8_t huge_bin32[] = {0xc6, 0x7f, 0xff, 0xff, 0xff, 0};
+    static const uint8_t huge_ext32[] = {0xc9, 0xff, 0xff, 0xff, 0xff, 1, 0};
+    static const uint8_t huge_array32[] = {0xdd, 0xff, 0xff, 0xff, 0xff, 1, 2, 3};
+    static const uint8_t huge_map32[] = {0xdf, 0xff, 0xff, 0xff, 0xff, 1, 2, 3};
+    static const uint8_t map_short[] = {0x82, 0xa1, 'a', 1};  /* 4 items, 3 bytes */
+    static const uint8_t map_count[] = {0x83, 1, 2, 3, 4, 5}; /* 6 items, 5 bytes */
+    static const uint8_t str_short[] = {0xa5, 'a', 'b'};
+    static const uint8_t ts_bad_len[] = {0xc7, 5, 0xff, 0, 0, 0, 0, 0};
+    static const uint8_t ts_bad_ns64[] = {0xd7, 0xff, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0};
+    static const uint8_t ts_bad_ns96[] = {0xc7, 12, 0xff, 0x3b, 0x9a, 0xca, 0x00, 0,
+                                          0,    0,  0,    0,    0,    0,    0};
+    static const uint8_t ts_max_ns96[] = {0xc7, 12, 0xff, 0x3b, 0x9a, 0xc9, 0xff, 0,
+                                          0,    0,  0,    0,    0,    0,    0};
     size_t used = 7;
 
     CHECK(cps_value_check(NULL, 0, D, &used) == CPS_EMALFORMED && used == 0);
@@ -158,7 +158,7 @@ test_check_depth(void)
     }
     b[200] = 0xc0;
     CHECK(refused(b, 201));
-    CHECK(cps_value_check(b, 201, 100, &used) == CPS_EMALFORMED);     /* capped at 64 */
+    CHECK(cps_value_check(b, 201, 100, &used) == CPS_EMALFORMED); /* capped at 64 */
     CHECK(cps_value_check(b + 80, 121, 60, &used) == 0 && used == 121);
     CHECK(cps_value_check(b + 78, 123, 60, &used) == CPS_EMALFORMED);
     memset(b, 0x91, sizeof b - 1);
@@ -187,10 +187,10 @@ xorshift(uint64_t *s)
 static void
 test_check_random(void)
 {
-    static const uint8_t seed_obj[] = { 0x83, 0xa1, 'a', 0x92, 0xcb, 0x3f, 0xf0, 0, 0, 0, 0, 0,
-                                        0, 0xc4, 1, 7, 0xa1, 'b', 0xde, 0, 1, 0xa0, 0xd7, 0xff,
-                                        0, 0, 0, 0, 0, 0, 0, 1, 0xa1, 'c', 0xdb, 0, 0, 0, 1,
-                                        'x' };
+    static const uint8_t seed_obj[] = {0x83, 0xa1, 'a',  0x92, 0xcb, 0x3f, 0xf0, 0,   0,    0,
+                                       0,    0,    0,    0xc4, 1,    7,    0xa1, 'b', 0xde, 0,
+                                       1,    0xa0, 0xd7, 0xff, 0,    0,    0,    0,   0,    0,
+                                       0,    1,    0xa1, 'c',  0xdb, 0,    0,    0,   1,    'x'};
     uint8_t b[64];
     uint64_t s = 0x9e3779b97f4a7c15ull;
     size_t n, used, i, bad_used = 0, accepted = 0;
@@ -243,13 +243,14 @@ roundtrip(const char *json)
 static void
 test_json_roundtrip(void)
 {
-    static const uint8_t small[] = { 0x82, 0xa1, 'a', 0x01, 0xa1, 'b', 0xd0, 0x80 };
+    static const uint8_t small[] = {0x82, 0xa1, 'a', 0x01, 0xa1, 'b', 0xd0, 0x80};
     uint8_t *mp = NULL;
     size_t len;
     char err[128];
 
-    roundtrip("{\"a\":1,\"b\":-2,\"c\":1.5,\"d\":\"x\",\"e\":[true,false,null],\"f\":{\"g\":\"h\"}}");
-    roundtrip("{\"z\":1,\"a\":2,\"m\":3}");         /* order kept, not sorted */
+    roundtrip("{\"a\":1,\"b\":-2,\"c\":1.5,\"d\":\"x\",\"e\":[true,false,null],"
+              "\"f\":{\"g\":\"h\"}}");
+    roundtrip("{\"z\":1,\"a\":2,\"m\":3}"); /* order kept, not sorted */
     roundtrip("{\"partner\":\"P07\",\"cluster_id\":\"P07-C012\",\"area\":\"rd\",\"period\":"
               "\"2016-Q3\",\"indicator\":\"rd_expenditure\",\"value\":1234.56,\"unit\":"
               "\"EUR_thousand\",\"source\":\"eurostat/cis/2019-0a1b2c\",\"updated_at\":"
@@ -305,12 +306,12 @@ test_json_refusals(void)
 
     /* to_json twins: each of these is well-formed msgpack with no faithful JSON form */
     {
-        static const uint8_t int_key[] = { 0x81, 0x01, 0x01 };
-        static const uint8_t ext[] = { 0x81, 0xa1, 'e', 0xd4, 1, 0 };
-        static const uint8_t bad_utf8[] = { 0x81, 0xa1, 's', 0xa2, 0xc3, 0x28 };
-        static const uint8_t nan[] = { 0xcb, 0x7f, 0xf8, 0, 0, 0, 0, 0, 0 };
-        static const uint8_t trailing[] = { 0x80, 0xc0 };
-        static const uint8_t truncated[] = { 0x81, 0xa1, 's' };
+        static const uint8_t int_key[] = {0x81, 0x01, 0x01};
+        static const uint8_t ext[] = {0x81, 0xa1, 'e', 0xd4, 1, 0};
+        static const uint8_t bad_utf8[] = {0x81, 0xa1, 's', 0xa2, 0xc3, 0x28};
+        static const uint8_t nan[] = {0xcb, 0x7f, 0xf8, 0, 0, 0, 0, 0, 0};
+        static const uint8_t trailing[] = {0x80, 0xc0};
+        static const uint8_t truncated[] = {0x81, 0xa1, 's'};
 
         CHECK(cps_value_to_json(&js, int_key, sizeof int_key) == CPS_EMALFORMED && js == NULL);
         CHECK(cps_value_to_json(&js, ext, sizeof ext) == CPS_EMALFORMED);
@@ -326,11 +327,11 @@ test_json_refusals(void)
 static void
 test_json_bin_float32(void)
 {
-    static const uint8_t bin3[] = { 0xc4, 3, 'a', 'b', 'c' };
-    static const uint8_t bin1[] = { 0xc4, 1, 'a' };
-    static const uint8_t bin2[] = { 0xc4, 2, 'a', 'b' };
-    static const uint8_t f32[] = { 0xca, 0x3f, 0xc0, 0, 0 };       /* 1.5f */
-    static const uint8_t u64[] = { 0xcf, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+    static const uint8_t bin3[] = {0xc4, 3, 'a', 'b', 'c'};
+    static const uint8_t bin1[] = {0xc4, 1, 'a'};
+    static const uint8_t bin2[] = {0xc4, 2, 'a', 'b'};
+    static const uint8_t f32[] = {0xca, 0x3f, 0xc0, 0, 0}; /* 1.5f */
+    static const uint8_t u64[] = {0xcf, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
     char *js = NULL;
 
     CHECK(cps_value_to_json(&js, bin3, sizeof bin3) == 0 && strcmp(js, "\"YWJj\"") == 0);
@@ -341,19 +342,17 @@ test_json_bin_float32(void)
     free(js);
     CHECK(cps_value_to_json(&js, f32, sizeof f32) == 0 && strcmp(js, "1.5") == 0);
     free(js);
-    CHECK(cps_value_to_json(&js, u64, sizeof u64) == 0 &&
-          strcmp(js, "18446744073709551615") == 0);
+    CHECK(cps_value_to_json(&js, u64, sizeof u64) == 0 && strcmp(js, "18446744073709551615") == 0);
     free(js);
 }
 
 static void
 test_get_str(void)
 {
-    static const uint8_t mixed[] = { 0x83, 0x01, 0xa1, 'x',                  /* int key */
-                                     0xa1, 'n', 0x05,                        /* n: 5 */
-                                     0xa7, 'p', 'a', 'r', 't', 'n', 'e', 'r',
-                                     0xa3, 'P', '0', '7' };
-    static const uint8_t arr[] = { 0x91, 0xa1, 'x' };
+    static const uint8_t mixed[] = {0x83, 0x01, 0xa1, 'x', /* int key */
+                                    0xa1, 'n',  0x05,      /* n: 5 */
+                                    0xa7, 'p',  'a',  'r', 't', 'n', 'e', 'r', 0xa3, 'P', '0', '7'};
+    static const uint8_t arr[] = {0x91, 0xa1, 'x'};
     const char *s;
     size_t n;
 

@@ -6,36 +6,13 @@
 # with a must-fail twin for each must-pass. Usage: keys.sh /path/to/cps-keys
 set -eu
 
-keys=${1:?usage: keys.sh /path/to/cps-keys}
-case $keys in /*) ;; *) keys=$PWD/$keys ;; esac
+BUILD=${1:?usage: keys.sh BUILD_DIR}
+case $BUILD in /*) ;; *) BUILD=$PWD/$BUILD ;; esac
+. "$(dirname "$0")/lib.sh"
+keys=$KEYS
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cd "$tmp"
-
-fails=0
-checks=0
-# expect RC CMD...: run CMD, compare its exit code with RC
-expect() {
-    local want=$1 rc=0
-    shift
-    checks=$((checks + 1))
-    "$@" >"$tmp/out" 2>"$tmp/err" || rc=$?
-    if [ "$rc" -ne "$want" ]; then
-        fails=$((fails + 1))
-        echo "FAIL: exit $rc, wanted $want: $*" >&2
-        sed 's/^/  stderr: /' "$tmp/err" >&2
-    fi
-}
-# check WHAT TEST...: a plain assertion
-check() {
-    local what=$1
-    shift
-    checks=$((checks + 1))
-    if ! "$@"; then
-        fails=$((fails + 1))
-        echo "FAIL: $what" >&2
-    fi
-}
 
 name=clusterpolisee.eu/programme
 
@@ -211,5 +188,4 @@ expect 0 "$keys" roster sign roster.txt --key prog.key
 expect 0 "$keys" roster verify roster.txt --programme "$vkey"
 check "no temp files left" test -z "$(ls -a | grep -E '\.tmp' || true)"
 
-echo "$((checks - fails)) passed, $fails failed"
-test "$fails" -eq 0
+finish_checks

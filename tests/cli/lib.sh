@@ -25,6 +25,35 @@ cleanup() {
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
+# Counted checks for black-box tests: expect RC CMD... runs CMD (stdout in $tmp/out, stderr
+# in $tmp/err) and compares its exit code; check WHAT TEST... is a plain assertion;
+# finish_checks prints "N passed, N failed" and fails when any did.
+checks=0 fails=0
+expect() {
+    local want=$1 rc=0
+    shift
+    checks=$((checks + 1))
+    "$@" >"$tmp/out" 2>"$tmp/err" || rc=$?
+    if [ "$rc" -ne "$want" ]; then
+        fails=$((fails + 1))
+        echo "FAIL: exit $rc, wanted $want: $*" >&2
+        sed 's/^/  stderr: /' "$tmp/err" >&2
+    fi
+}
+check() {
+    local what=$1
+    shift
+    checks=$((checks + 1))
+    if ! "$@"; then
+        fails=$((fails + 1))
+        echo "FAIL: $what" >&2
+    fi
+}
+finish_checks() {
+    echo "$((checks - fails)) passed, $fails failed"
+    test "$fails" -eq 0
+}
+
 # A free TCP port on 127.0.0.1 (nothing answers a connect there).
 free_port() {
     local p

@@ -15,12 +15,32 @@ COUNTRIES=(IT IT IT IT AT AT BG BG GR GR GR HU HU RO RO SK SK SI SI AL AL HR HR 
 TYPES=(public-authority development-agency research-institute university innovation-agency
        cluster-network)
 
+# Stop every process started here with SIGTERM. Each must stop cleanly (exit 0, which
+# under the sanitizers also means no leak) within 3 s, or the test fails.
 cleanup() {
-    local p
-    for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-    for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+    local status=$? p rc live=() bad=0
+    for p in "${PIDS[@]}"; do
+        if kill -0 "$p" 2>/dev/null; then kill -TERM "$p"; live+=("$p"); fi
+    done
+    local deadline=$((SECONDS + 3))
+    for p in "${live[@]}"; do
+        while kill -0 "$p" 2>/dev/null && [ $SECONDS -lt $deadline ]; do sleep 0.05; done
+        if kill -0 "$p" 2>/dev/null; then
+            echo "FAIL: process $p did not stop within 3 s of SIGTERM" >&2
+            kill -KILL "$p" 2>/dev/null || true
+            bad=1
+        fi
+        rc=0; wait "$p" 2>/dev/null || rc=$?
+        if [ "$rc" -ne 0 ] && [ "$bad" -eq 0 ]; then
+            echo "FAIL: process $p exited $rc after SIGTERM" >&2
+            bad=1
+        fi
+    done
     PIDS=()
+    if [ "$bad" -ne 0 ] && [ -n "${WORK:-}" ]; then tail -n 20 "$WORK"/*.log >&2 || true; fi
     if [ -n "${WORK:-}" ] && [ -z "${KEEP:-}" ]; then rm -rf "$WORK"; fi
+    if [ "$bad" -ne 0 ]; then exit 1; fi
+    exit "$status"
 }
 
 fail() { echo "FAIL: $*" >&2; exit 1; }

@@ -117,9 +117,16 @@ on_duplicate(struct cps_txn *txn, const struct cps_update *up, uint8_t **reply,
     uint64_t index;
     int rc;
 
-    if ((rc = cps_store_get(txn, CPS_DB_PSEQ, k, pseq_key(k, up->partner, up->seq), &v)) != 0 ||
-        v.len != 8)
-        return rc != 0 ? rc : CPS_ESTORE;
+    rc = cps_store_get(txn, CPS_DB_PSEQ, k, pseq_key(k, up->partner, up->seq), &v);
+    if (rc == CPS_ENOTFOUND || (rc == 0 && v.len != 8)) {
+        /* the index lost this entry: refuse this frame only, never stall the round */
+        cps_log(CPS_LOG_ERR, "store: no log index for partner=%s seq=%" PRIu64, up->partner,
+                up->seq);
+        return hub_refuse(up->seq, CPS_EINTERNAL, "hub cannot find this logged update", 0,
+                          reply, reply_len);
+    }
+    if (rc != 0)
+        return rc;
     index = cps_store_get_be64(v.data);
     cps_store_be64(k, index);
     if ((rc = cps_store_get(txn, CPS_DB_LOG, k, 8, &v)) != 0)

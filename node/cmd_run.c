@@ -25,6 +25,8 @@
 #define ACK_TIMEOUT_MS 5000   /* in flight and nothing heard: say HELLO again */
 #define HELLO_RETRY_MS 1000   /* first retry; doubles up to HELLO_RETRY_MAX_MS */
 #define HELLO_RETRY_MAX_MS 30000
+#define PAUSE_MIN_MS 1000     /* after a refusal; doubles up to PAUSE_MAX_MS */
+#define PAUSE_MAX_MS 60000
 #define POLL_MS 50
 #define MONITOR_ENDPOINT "inproc://cps-node-monitor"
 
@@ -110,8 +112,8 @@ send_hello(struct daemon *d, uint64_t now)
     d->last_hello_ms = now;
     if (send_msg(d, &m) == 0)
         cps_log(CPS_LOG_DEBUG, "hello sent last_acked=%" PRIu64 " depth=%" PRIu64, m.seq, depth);
-    if (d->hello_retry_ms < HELLO_RETRY_MAX_MS)
-        d->hello_retry_ms *= 2;
+    d->hello_retry_ms = d->hello_retry_ms * 2 > HELLO_RETRY_MAX_MS ? HELLO_RETRY_MAX_MS
+                                                                    : d->hello_retry_ms * 2;
 }
 
 /* Send outbox entries from next_send while the window has room. */
@@ -216,28 +218,43 @@ commit_acks(struct daemon *d)
     if (d->next_send <= d->last_acked)
         d->next_send = d->last_acked + 1;
     d->n_rej = 0;
+    d->pause_ms = PAUSE_MIN_MS; /* the hub takes updates again */
     return;
 fail:
-    /* the acks are not lost: the next HELLO gets them re-sent as duplicates */
+    /* nothing recorded: resend from the last recorded ack; the hub re-acks duplicates */
     cps_store_abort(&txn);
     cps_log(CPS_LOG_ERR, "store: cannot record acks: %s", cps_strerror(rc));
     d->ack_max = d->last_acked;
+    d->next_send = d->last_acked + 1;
     d->n_rej = 0;
 }
 
+/*
+ * The hub acks in seq order, so acks are taken only contiguously: an ack past a missing
+ * one means an ack was lost (across a reconnect), and resending from the gap brings it
+ * back as a re-ack, with its status, so no rejection goes unrecorded.
+ */
 static void
 on_ack(struct daemon *d, const struct cps_msg *m)
 {
-    if (m->seq > d->ack_max)
-        d->ack_max = m->seq;
-    if (m->status == CPS_ACK_REJECTED && m->seq > d->last_acked) {
+    if (m->seq <= d->ack_max)
+        return; /* a re-ack of what this round or an earlier one already took */
+    if (m->seq != d->ack_max + 1) {
+        if (d->next_send > d->ack_max + 1)
+            d->next_send = d->ack_max + 1;
+        return;
+    }
+    d->ack_max = m->seq;
+    if (m->status == CPS_ACK_REJECTED) {
         struct rejected *r;
 
         if (d->n_rej == d->cap_rej) {
             size_t cap = d->cap_rej ? d->cap_rej * 2 : 16;
             struct rejected *nr = realloc(d->rej, cap * sizeof *nr);
-            if (nr == NULL)
+            if (nr == NULL) {
+                d->ack_max = m->seq - 1; /* not recorded: take it again from a re-ack */
                 return;
+            }
             d->rej = nr;
             d->cap_rej = cap;
         }
@@ -274,8 +291,7 @@ on_refuse(struct daemon *d, const struct cps_msg *m, uint64_t now)
     set_last_error(d, msg);
     d->next_send = d->last_acked + 1;
     d->paused_until_ms = now + d->pause_ms;
-    if (d->pause_ms < 60000)
-        d->pause_ms *= 2;
+    d->pause_ms = d->pause_ms * 2 > PAUSE_MAX_MS ? PAUSE_MAX_MS : d->pause_ms * 2;
 }
 
 static void
@@ -478,7 +494,7 @@ cmd_run_main(int argc, char **argv)
     d.next_send = d.last_acked + 1;
     d.ack_max = d.last_acked;
     d.hello_retry_ms = HELLO_RETRY_MS;
-    d.pause_ms = 1000;
+    d.pause_ms = PAUSE_MIN_MS;
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);

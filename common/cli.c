@@ -1,19 +1,30 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * cli: helpers for the binaries' edge (error lines, command dispatch, small files). The
- * one place in common/ that prints, because only binaries link it into their main paths.
+ * cli: helpers for the binaries' edge (error lines, command dispatch, small files, the data
+ * directory of cps-node and cps-hub). The one place in common/ that prints, because only
+ * binaries link it into their main paths.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "cps/cli.h"
+#include "cps/crypto.h"
+#include "cps/log.h"
+#include "cps/roster.h"
+#include "cps/store.h"
+
+#define STORE_FILE "data.mdb" /* LMDB's name for the store in its directory */
 
 void
 cps_cli_error(const char *prog, const char *fmt, ...)
@@ -33,10 +44,13 @@ list_commands(FILE *f, const char *prog, const char *about, const struct cps_cli
 {
     size_t i;
 
-    fprintf(f, "Usage: %s COMMAND [OPTIONS]\n%s\n\nCommands:\n", prog, about);
+    fprintf(f, "usage: %s COMMAND [OPTIONS]\n%s\n\nCommands:\n", prog, about);
     for (i = 0; i < n; i++)
         fprintf(f, "  %-12s %s\n", cmds[i].name, cmds[i].summary);
-    fprintf(f, "\nRun '%s COMMAND --help' for the options of a command.\n", prog);
+    fprintf(f,
+            "\nRun '%s COMMAND --help' for the options of a command.\n"
+            "Exit status: 0 done, 1 the answer is no, 2 could not run.\n",
+            prog);
 }
 
 int
@@ -94,13 +108,14 @@ cps_cli_read_file(const char *path, size_t max, char **out, size_t *out_len)
             buf = nb;
             cap *= 2;
         }
+        errno = 0;
         n = fread(buf + len, 1, cap - len - 1, f);
         len += n;
         if (n == 0)
             break;
     }
     if (ferror(f))
-        rc = -EIO;
+        rc = errno != 0 ? -errno : -EIO; /* EISDIR names the mistake better than EIO */
     else if (len > max)
         rc = CPS_ETOOBIG;
 done:
@@ -116,24 +131,74 @@ done:
     return 0;
 }
 
+static int
+write_all(int fd, const char *data, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = write(fd, data, len);
+
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return -errno;
+        data += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+/* "-": after whatever stdio has buffered for stdout. */
+static int
+write_stdout(const void *data, size_t len)
+{
+    if (fflush(stdout) != 0)
+        return -errno;
+    return write_all(STDOUT_FILENO, data, len);
+}
+
+/* Write data to the new file fd and fsync it; closes fd. Returns 0 or -errno. */
+static int
+write_close(int fd, const void *data, size_t len)
+{
+    int rc;
+
+    if ((rc = write_all(fd, data, len)) == 0 && fsync(fd) != 0)
+        rc = -errno;
+    if (close(fd) != 0 && rc == 0)
+        rc = -errno;
+    return rc;
+}
+
 int
 cps_cli_write_file(const char *path, const void *data, size_t len, unsigned mode)
 {
     char tmp[PATH_MAX];
-    int fd, rc = 0;
+    int fd, rc;
 
+    if (strcmp(path, "-") == 0)
+        return write_stdout(data, len);
     if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= sizeof tmp)
         return -ENAMETOOLONG;
     if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)) == -1)
         return -errno;
-    if ((size_t)write(fd, data, len) != len || fsync(fd) != 0)
-        rc = errno != 0 ? -errno : -EIO;
-    if (close(fd) != 0 && rc == 0)
-        rc = -errno;
-    if (rc == 0 && rename(tmp, path) != 0)
+    if ((rc = write_close(fd, data, len)) == 0 && rename(tmp, path) != 0)
         rc = -errno;
     if (rc != 0)
         unlink(tmp);
+    return rc;
+}
+
+int
+cps_cli_write_new(const char *path, const void *data, size_t len, unsigned mode)
+{
+    int fd, rc;
+
+    if (strcmp(path, "-") == 0)
+        return write_stdout(data, len);
+    if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)) == -1)
+        return -errno;
+    if ((rc = write_close(fd, data, len)) != 0)
+        unlink(path);
     return rc;
 }
 
@@ -180,5 +245,170 @@ cps_cli_abspath(const char *path, char *out, size_t out_len)
         return -errno;
     if ((size_t)snprintf(out, out_len, "%s/%s", cwd, path) >= out_len)
         return -ENAMETOOLONG;
+    return 0;
+}
+
+int
+cps_cli_parse_dir_opts(int argc, char **argv, const char *prog, const char *usage_text,
+                       const char **dir, struct cps_export_filter *filter,
+                       enum cps_export_format *fmt)
+{
+    static const struct option opts[] = {
+        {"dir", required_argument, NULL, 'd'},
+        {"format", required_argument, NULL, 'f'},
+        {"collection", required_argument, NULL, 'c'},
+        {"partner", required_argument, NULL, 'p'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int c;
+
+    while ((c = getopt_long(argc, argv, "d:f:c:p:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'd':
+            *dir = optarg;
+            break;
+        case 'f':
+        case 'c':
+        case 'p':
+            if (filter == NULL)
+                goto misuse;
+            if (c == 'c')
+                filter->coll = optarg;
+            else if (c == 'p')
+                filter->partner = optarg;
+            else if (cps_export_parse_format(optarg, fmt) != 0) {
+                cps_cli_error(prog, "--format %s: expected ndjson or csv", optarg);
+                goto misuse;
+            }
+            break;
+        case 'h':
+            fputs(usage_text, stdout);
+            return CPS_EXIT_OK;
+        default:
+            goto misuse;
+        }
+    }
+    return -1;
+misuse:
+    fputs(usage_text, stderr);
+    return CPS_EXIT_USAGE;
+}
+
+bool
+cps_cli_parse_log_level(const char *prog, const char *arg)
+{
+    int level;
+
+    if ((level = cps_log_parse_level(arg)) < 0) {
+        cps_cli_error(prog, "--log-level %s: expected err, warn, info or debug", arg);
+        return false;
+    }
+    cps_log_level = level;
+    return true;
+}
+
+json_t *
+cps_cli_json_time(uint64_t ms)
+{
+    char buf[32];
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+
+    if (ms == 0)
+        return json_null();
+    gmtime_r(&t, &tm);
+    strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return json_string(buf);
+}
+
+int
+cps_cli_roster_read(const char *prog, const char *path, const char *vkey,
+                    struct cps_roster **roster, char **text, size_t *text_len)
+{
+    char why[256];
+    int rc;
+
+    *roster = NULL;
+    if ((rc = cps_cli_read_file(path, CPS_CLI_ROSTER_MAX, text, text_len)) != 0) {
+        cps_cli_error(prog, "%s: %s", path, cps_strerror(rc));
+        return CPS_EXIT_USAGE;
+    }
+    if ((rc = cps_roster_verify(roster, *text, *text_len, vkey, why, sizeof why)) != 0) {
+        cps_cli_error(prog, "%s: %s", path, rc == CPS_EMALFORMED ? why : cps_strerror(rc));
+        free(*text);
+        *text = NULL;
+        return CPS_EXIT_NO;
+    }
+    return CPS_EXIT_OK;
+}
+
+int
+cps_cli_dir_create(const char *prog, const char *abs_dir, const char *roster_text,
+                   size_t roster_len)
+{
+    char path[PATH_MAX + 32];
+    int rc;
+
+    if (mkdir(abs_dir, 0700) != 0 && errno != EEXIST) {
+        cps_cli_error(prog, "%s: %s", abs_dir, strerror(errno));
+        return CPS_EXIT_USAGE;
+    }
+    snprintf(path, sizeof path, "%s/" STORE_FILE, abs_dir);
+    if (access(path, F_OK) == 0) {
+        cps_cli_error(prog, "%s: already initialised", abs_dir);
+        return CPS_EXIT_NO;
+    }
+    snprintf(path, sizeof path, "%s/" CPS_CLI_ROSTER_FILE, abs_dir);
+    if ((rc = cps_cli_write_file(path, roster_text, roster_len, 0644)) != 0) {
+        cps_cli_error(prog, "%s: %s", path, cps_strerror(rc));
+        return CPS_EXIT_USAGE;
+    }
+    return CPS_EXIT_OK;
+}
+
+int
+cps_cli_dir_open(struct cps_store **st, char *abs_dir, size_t abs_dir_len, const char *dir,
+                 const char *what, const char *prog, char *err, size_t err_len)
+{
+    char path[PATH_MAX + 32];
+    int rc;
+
+    *st = NULL;
+    if ((rc = cps_crypto_init()) != 0) {
+        snprintf(err, err_len, "libsodium: %s", cps_strerror(rc));
+        return rc;
+    }
+    if ((rc = cps_cli_abspath(dir, abs_dir, abs_dir_len)) != 0) {
+        snprintf(err, err_len, "%s: %s", dir, cps_strerror(rc));
+        return rc;
+    }
+    snprintf(path, sizeof path, "%s/" STORE_FILE, abs_dir);
+    if (access(path, F_OK) != 0) {
+        snprintf(err, err_len, "%s: not a %s directory (run '%s init' first)", abs_dir, what, prog);
+        return -ENOENT;
+    }
+    if ((rc = cps_store_open(st, abs_dir, 0)) != 0)
+        snprintf(err, err_len, "%s: %s", abs_dir, cps_strerror(rc));
+    return rc;
+}
+
+int
+cps_cli_dir_load(struct cps_roster **roster, struct cps_keys **keys, const char *abs_dir,
+                 const char *vkey, const char *key_path, char *err, size_t err_len)
+{
+    char path[PATH_MAX + 32], why[256];
+    int rc;
+
+    snprintf(path, sizeof path, "%s/" CPS_CLI_ROSTER_FILE, abs_dir);
+    if ((rc = cps_roster_load(roster, path, vkey, why, sizeof why)) != 0) {
+        snprintf(err, err_len, "%s: %s", path, rc == CPS_EMALFORMED ? why : cps_strerror(rc));
+        return rc;
+    }
+    if (keys != NULL && (rc = cps_crypto_keys_load(keys, key_path)) != 0) {
+        snprintf(err, err_len, "%s: %s", key_path, cps_strerror(rc));
+        cps_roster_free(roster);
+        return rc;
+    }
     return 0;
 }

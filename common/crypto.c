@@ -504,3 +504,24 @@ cps_crypto_random(void *buf, size_t len)
 {
     randombytes_buf(buf, len); /* seeds itself on first use, with or without sodium_init() */
 }
+
+void
+cps_crypto_expand(const uint8_t key[CPS_CRYPTO_HASH_BYTES], uint8_t *out, size_t len)
+{
+    static const uint8_t nonce[crypto_stream_chacha20_NONCEBYTES]; /* one stream per key */
+
+    crypto_stream_chacha20(out, len, nonce, key);
+}
+
+void
+cps_crypto_sha256_parts(const struct cps_crypto_part *parts, size_t n,
+                        uint8_t out[CPS_CRYPTO_HASH_BYTES])
+{
+    crypto_hash_sha256_state st;
+    size_t i;
+
+    crypto_hash_sha256_init(&st);
+    for (i = 0; i < n; i++)
+        crypto_hash_sha256_update(&st, parts[i].data, parts[i].len);
+    crypto_hash_sha256_final(&st, out);
+}

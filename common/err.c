@@ -1,10 +1,14 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * cps_strerror(): one table naming every CPS_E* code; system errors go to strerror().
+ * cps_seterr(): the one writer of the err buffers that modules fill for their callers.
  */
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "cps/err.h"
+#include "internal.h"
 
 static const struct {
     int code;
@@ -34,18 +38,31 @@ static const struct {
     { CPS_ESTORE, "ESTORE", "store error" },
     { CPS_EBUSY, "EBUSY", "busy, retry later" },
     { CPS_EINTERNAL, "EINTERNAL", "internal error" },
+    { CPS_EAUDIT, "EAUDIT", "log entry disagrees with the rules" },
+    { CPS_EUNTRUSTED, "EUNTRUSTED", "hub checkpoints inconsistent: hub not trusted" },
 };
+
+/* The table's row for a CPS_E* code, or -1. */
+static int
+find(int rc)
+{
+    size_t i;
+
+    for (i = 0; i < sizeof table / sizeof table[0]; i++)
+        if (table[i].code == rc)
+            return (int)i;
+    return -1;
+}
 
 const char *
 cps_strerror(int rc)
 {
-    size_t i;
+    int i;
 
     if (rc == 0)
         return "success";
-    for (i = 0; i < sizeof table / sizeof table[0]; i++)
-        if (table[i].code == rc)
-            return table[i].text;
+    if ((i = find(rc)) >= 0)
+        return table[i].text;
     if (rc < 0 && rc > -1000)
         return strerror(-rc);
     return "unknown error";
@@ -54,12 +71,23 @@ cps_strerror(int rc)
 const char *
 cps_errname(int rc)
 {
-    size_t i;
+    int i;
 
     if (rc == 0)
         return "OK";
-    for (i = 0; i < sizeof table / sizeof table[0]; i++)
-        if (table[i].code == rc)
-            return table[i].text == NULL ? "?" : table[i].name;
+    if ((i = find(rc)) >= 0)
+        return table[i].text == NULL ? "?" : table[i].name;
     return "ERRNO";
+}
+
+void
+cps_seterr(char *err, size_t err_len, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (err == NULL || err_len == 0)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(err, err_len, fmt, ap);
+    va_end(ap);
 }

@@ -11,7 +11,6 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,7 +23,7 @@
 #include <msgpack.h>
 
 #include "cps/import.h"
-#include "value_internal.h"
+#include "internal.h"
 
 #define CPS_IMPORT_LINE_MAX (1024 * 1024) /* bytes in one NDJSON line or one CSV row */
 #define CPS_IMPORT_COLS_MAX 1024
@@ -71,21 +70,6 @@ struct cps_import {
     enum csv_mode mode;
     size_t icoll, ikey, ivalue;
 };
-
-static void seterr(char *err, size_t err_len, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-seterr(char *err, size_t err_len, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (err == NULL || err_len == 0)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(err, err_len, fmt, ap);
-    va_end(ap);
-}
 
 enum cps_import_format
 cps_import_guess(const char *path)
@@ -293,7 +277,7 @@ pack_value(struct cps_import *im, const json_t *v, uint64_t line, const char *fi
     im->sb.size = 0;
     why[0] = '\0';
     if ((rc = cps_value_pack_json(&im->pk, v, why, sizeof why)) == CPS_EMALFORMED)
-        seterr(err, err_len, "line %" PRIu64 ": field '%s': %s", line, field, why);
+        cps_seterr(err, err_len, "line %" PRIu64 ": field '%s': %s", line, field, why);
     return rc;
 }
 
@@ -314,7 +298,8 @@ ndjson_next(struct cps_import *im, struct cps_import_record *rec, char *err, siz
             return rc;
         ln = im->line;
         if (too_long) {
-            seterr(err, err_len, "line %" PRIu64 ": longer than %d bytes", ln, CPS_IMPORT_LINE_MAX);
+            cps_seterr(err, err_len, "line %" PRIu64 ": longer than %d bytes", ln,
+                       CPS_IMPORT_LINE_MAX);
             return CPS_EMALFORMED;
         }
         line = im->lbuf;
@@ -324,22 +309,22 @@ ndjson_next(struct cps_import *im, struct cps_import_record *rec, char *err, siz
     }
     j = json_loadb(line, len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &je);
     if (j == NULL) {
-        seterr(err, err_len, "line %" PRIu64 " column %d: %s", ln, je.column, je.text);
+        cps_seterr(err, err_len, "line %" PRIu64 " column %d: %s", ln, je.column, je.text);
         return CPS_EMALFORMED;
     }
     im->cur = j;
     if (!json_is_object(j)) {
-        seterr(err, err_len, "line %" PRIu64 ": expected a JSON object", ln);
+        cps_seterr(err, err_len, "line %" PRIu64 ": expected a JSON object", ln);
         return CPS_EMALFORMED;
     }
     json_object_foreach(j, k, v)
     {
         if (strcmp(k, "coll") != 0 && strcmp(k, "key") != 0 && strcmp(k, "value") != 0 &&
             strcmp(k, "op") != 0) {
-            seterr(err, err_len,
-                   "line %" PRIu64 ": field '%.64s': unknown field (expected "
-                   "coll, key, value, op)",
-                   ln, k);
+            cps_seterr(err, err_len,
+                       "line %" PRIu64 ": field '%.64s': unknown field (expected "
+                       "coll, key, value, op)",
+                       ln, k);
             return CPS_EMALFORMED;
         }
     }
@@ -348,11 +333,11 @@ ndjson_next(struct cps_import *im, struct cps_import_record *rec, char *err, siz
     op = json_object_get(j, "op");
     val = json_object_get(j, "value");
     if (!json_is_string(coll)) {
-        seterr(err, err_len, "line %" PRIu64 ": field 'coll': expected a string", ln);
+        cps_seterr(err, err_len, "line %" PRIu64 ": field 'coll': expected a string", ln);
         return CPS_EMALFORMED;
     }
     if (!json_is_string(key)) {
-        seterr(err, err_len, "line %" PRIu64 ": field 'key': expected a string", ln);
+        cps_seterr(err, err_len, "line %" PRIu64 ": field 'key': expected a string", ln);
         return CPS_EMALFORMED;
     }
     del = 0;
@@ -360,21 +345,22 @@ ndjson_next(struct cps_import *im, struct cps_import_record *rec, char *err, siz
         if (json_is_string(op) && strcmp(json_string_value(op), "del") == 0)
             del = 1;
         else if (!json_is_string(op) || strcmp(json_string_value(op), "put") != 0) {
-            seterr(err, err_len, "line %" PRIu64 ": field 'op': expected \"put\" or \"del\"", ln);
+            cps_seterr(err, err_len, "line %" PRIu64 ": field 'op': expected \"put\" or \"del\"",
+                       ln);
             return CPS_EMALFORMED;
         }
     }
     if (del && val != NULL && !json_is_null(val)) {
-        seterr(err, err_len,
-               "line %" PRIu64 ": field 'value': expected null or no value "
-               "with \"op\": \"del\"",
-               ln);
+        cps_seterr(err, err_len,
+                   "line %" PRIu64 ": field 'value': expected null or no value "
+                   "with \"op\": \"del\"",
+                   ln);
         return CPS_EMALFORMED;
     }
     if (json_is_null(val))
         del = 1;
     if (!del && !json_is_object(val)) {
-        seterr(err, err_len, "line %" PRIu64 ": field 'value': expected a JSON object", ln);
+        cps_seterr(err, err_len, "line %" PRIu64 ": field 'value': expected a JSON object", ln);
         return CPS_EMALFORMED;
     }
     memset(rec, 0, sizeof *rec);
@@ -509,8 +495,8 @@ csv_row(struct cps_import *im, char *err, size_t err_len)
                     return 0;
                 im->finished = 1;
                 if (csv_fini(&im->csv, on_field, on_row, im) != 0) {
-                    seterr(err, err_len, "line %" PRIu64 ": unterminated quoted field",
-                           im->row_line);
+                    cps_seterr(err, err_len, "line %" PRIu64 ": unterminated quoted field",
+                               im->row_line);
                     return CPS_EMALFORMED;
                 }
                 if (im->row_oom)
@@ -539,17 +525,17 @@ csv_row(struct cps_import *im, char *err, size_t err_len)
         if (fed < seg) {
             if (csv_error(&im->csv) == CSV_ENOMEM)
                 return -ENOMEM;
-            seterr(err, err_len,
-                   "line %" PRIu64 ": malformed quoted field (a quote inside "
-                   "an unquoted field, or text after a closing quote)",
-                   im->line + 1);
+            cps_seterr(err, err_len,
+                       "line %" PRIu64 ": malformed quoted field (a quote inside "
+                       "an unquoted field, or text after a closing quote)",
+                       im->line + 1);
             return (rc = csv_resync(im, 1)) != 0 ? rc : CPS_EMALFORMED;
         }
         if (im->row_oom)
             return -ENOMEM;
         if (im->row_wide || im->row_bytes > CPS_IMPORT_LINE_MAX) {
-            seterr(err, err_len, "line %" PRIu64 ": row longer than %d bytes or %d fields",
-                   im->row_line, CPS_IMPORT_LINE_MAX, CPS_IMPORT_COLS_MAX);
+            cps_seterr(err, err_len, "line %" PRIu64 ": row longer than %d bytes or %d fields",
+                       im->row_line, CPS_IMPORT_LINE_MAX, CPS_IMPORT_COLS_MAX);
             return (rc = csv_resync(im, !im->row_done)) != 0 ? rc : CPS_EMALFORMED;
         }
         if (im->row_done)
@@ -592,27 +578,27 @@ csv_header(struct cps_import *im, char *err, size_t err_len)
         return 0;
     }
     if (im->collection == NULL) {
-        seterr(err, err_len,
-               "line %" PRIu64 ": header: expected the columns coll,key,value "
-               "(or name a collection, with a key column)",
-               im->row_line);
+        cps_seterr(err, err_len,
+                   "line %" PRIu64 ": header: expected the columns coll,key,value "
+                   "(or name a collection, with a key column)",
+                   im->row_line);
         return CPS_EMALFORMED;
     }
     if (!find_col(h, "key", &im->ikey)) {
-        seterr(err, err_len, "line %" PRIu64 ": header: expected a 'key' column", im->row_line);
+        cps_seterr(err, err_len, "line %" PRIu64 ": header: expected a 'key' column", im->row_line);
         return CPS_EMALFORMED;
     }
     for (i = 0; i < h->n; i++) {
         if (h->lens[i] == 0 || memchr(h->buf + h->off[i], '\0', h->lens[i]) != NULL) {
-            seterr(err, err_len, "line %" PRIu64 ": header: column %zu has no name", im->row_line,
-                   i + 1);
+            cps_seterr(err, err_len, "line %" PRIu64 ": header: column %zu has no name",
+                       im->row_line, i + 1);
             return CPS_EMALFORMED;
         }
         for (k = 0; k < i; k++)
             if (h->lens[i] == h->lens[k] &&
                 memcmp(h->buf + h->off[i], h->buf + h->off[k], h->lens[i]) == 0) {
-                seterr(err, err_len, "line %" PRIu64 ": header: column '%.64s' appears twice",
-                       im->row_line, h->buf + h->off[i]);
+                cps_seterr(err, err_len, "line %" PRIu64 ": header: column '%.64s' appears twice",
+                           im->row_line, h->buf + h->off[i]);
                 return CPS_EMALFORMED;
             }
     }
@@ -730,8 +716,8 @@ csv_next(struct cps_import *im, struct cps_import_record *rec, char *err, size_t
     }
     ln = im->row_line;
     if (im->row.n != im->hdr.n) {
-        seterr(err, err_len, "line %" PRIu64 ": expected %zu fields, found %zu", ln, im->hdr.n,
-               im->row.n);
+        cps_seterr(err, err_len, "line %" PRIu64 ": expected %zu fields, found %zu", ln, im->hdr.n,
+                   im->row.n);
         return CPS_EMALFORMED;
     }
     memset(rec, 0, sizeof *rec);
@@ -747,10 +733,10 @@ csv_next(struct cps_import *im, struct cps_import_record *rec, char *err, size_t
         v = cell(&im->row, im->ivalue, &vlen);
         j = json_loadb(v, vlen, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &je);
         if (j == NULL) {
-            seterr(err, err_len,
-                   "line %" PRIu64 ": field 'value': %s (column %d of the "
-                   "cell)",
-                   ln, je.text, je.column);
+            cps_seterr(err, err_len,
+                       "line %" PRIu64 ": field 'value': %s (column %d of the "
+                       "cell)",
+                       ln, je.text, je.column);
             return CPS_EMALFORMED;
         }
         if (json_is_null(j)) {
@@ -759,7 +745,7 @@ csv_next(struct cps_import *im, struct cps_import_record *rec, char *err, size_t
         }
         if (!json_is_object(j)) {
             json_decref(j);
-            seterr(err, err_len, "line %" PRIu64 ": field 'value': expected a JSON object", ln);
+            cps_seterr(err, err_len, "line %" PRIu64 ": field 'value': expected a JSON object", ln);
             return CPS_EMALFORMED;
         }
         rc = pack_value(im, j, ln, "value", err, err_len);

@@ -19,6 +19,7 @@
 #include "cps/crypto.h"
 #include "cps/note.h"
 #include "cps/roster.h"
+#include "internal.h"
 
 #define MAGIC_PREFIX "cps-roster v"
 #define MAGIC "cps-roster v1"
@@ -27,21 +28,6 @@
 
 static const char *const types[] = {CPS_ROSTER_TYPES};
 static const char *const status_names[] = {"active", "inactive", "revoked"};
-
-static void set_err(char *err, size_t err_len, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-set_err(char *err, size_t err_len, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (err == NULL || err_len == 0)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(err, err_len, fmt, ap);
-    va_end(ap);
-}
 
 const char *
 cps_roster_status_name(enum cps_partner_status s)
@@ -260,25 +246,25 @@ next_line(struct parser *ps)
         return 0;
     ps->lineno++;
     if ((nl = memchr(ps->p, '\n', (size_t)(ps->end - ps->p))) == NULL) {
-        set_err(ps->err, ps->err_len, "line %zu: does not end in a newline", ps->lineno);
+        cps_seterr(ps->err, ps->err_len, "line %zu: does not end in a newline", ps->lineno);
         return CPS_EMALFORMED;
     }
     len = (size_t)(nl - ps->p);
     if (len >= sizeof ps->line) {
-        set_err(ps->err, ps->err_len, "line %zu: longer than %zu bytes", ps->lineno,
-                sizeof ps->line - 1);
+        cps_seterr(ps->err, ps->err_len, "line %zu: longer than %zu bytes", ps->lineno,
+                   sizeof ps->line - 1);
         return CPS_EMALFORMED;
     }
     for (i = 0; i < len; i++) {
         unsigned char c = (unsigned char)ps->p[i];
 
         if (c == '\r') {
-            set_err(ps->err, ps->err_len, "line %zu: carriage return (use LF line ends)",
-                    ps->lineno);
+            cps_seterr(ps->err, ps->err_len, "line %zu: carriage return (use LF line ends)",
+                       ps->lineno);
             return CPS_EMALFORMED;
         }
         if (c < 0x20 || c == 0x7f) {
-            set_err(ps->err, ps->err_len, "line %zu: control character 0x%02x", ps->lineno, c);
+            cps_seterr(ps->err, ps->err_len, "line %zu: control character 0x%02x", ps->lineno, c);
             return CPS_EMALFORMED;
         }
     }
@@ -298,12 +284,12 @@ keyword_line(struct parser *ps, const char *keyword, char **value)
     if ((rc = next_line(ps)) < 0)
         return rc;
     if (rc == 0) {
-        set_err(ps->err, ps->err_len, "line %zu: missing \"%s\" line", ps->lineno + 1, keyword);
+        cps_seterr(ps->err, ps->err_len, "line %zu: missing \"%s\" line", ps->lineno + 1, keyword);
         return CPS_EMALFORMED;
     }
     if (strncmp(ps->line, keyword, klen) != 0 || ps->line[klen] != ' ' ||
         ps->line[klen + 1] == '\0') {
-        set_err(ps->err, ps->err_len, "line %zu: expected \"%s <value>\"", ps->lineno, keyword);
+        cps_seterr(ps->err, ps->err_len, "line %zu: expected \"%s <value>\"", ps->lineno, keyword);
         return CPS_EMALFORMED;
     }
     *value = ps->line + klen + 1;
@@ -355,33 +341,34 @@ parse_partner(struct parser *ps, struct cps_roster *r)
     memset(&p, 0, sizeof p);
     if ((id = field(&s)) == NULL || (country = field(&s)) == NULL || (type = field(&s)) == NULL ||
         (status = field(&s)) == NULL || (token = field(&s)) == NULL || *s == '\0') {
-        set_err(ps->err, ps->err_len,
-                "line %zu: expected \"partner <id> <country> <type> <status> <cps1:key> <name>\"",
-                ps->lineno);
+        cps_seterr(
+            ps->err, ps->err_len,
+            "line %zu: expected \"partner <id> <country> <type> <status> <cps1:key> <name>\"",
+            ps->lineno);
         return CPS_EMALFORMED;
     }
     if (!id_ok(id)) {
-        set_err(ps->err, ps->err_len,
-                "line %zu: partner id \"%.20s\": must be P and two or "
-                "more digits",
-                ps->lineno, id);
+        cps_seterr(ps->err, ps->err_len,
+                   "line %zu: partner id \"%.20s\": must be P and two or "
+                   "more digits",
+                   ps->lineno, id);
         return CPS_EMALFORMED;
     }
     if (status_parse(status, &p.status) != 0) {
-        set_err(ps->err, ps->err_len,
-                "line %zu: partner %s: status \"%.20s\": must be active, "
-                "inactive or revoked",
-                ps->lineno, id, status);
+        cps_seterr(ps->err, ps->err_len,
+                   "line %zu: partner %s: status \"%.20s\": must be active, "
+                   "inactive or revoked",
+                   ps->lineno, id, status);
         return CPS_EMALFORMED;
     }
     if (cps_crypto_pub_decode(&p.pub, token) != 0) {
-        set_err(ps->err, ps->err_len, "line %zu: partner %s: not a cps1: public key", ps->lineno,
-                id);
+        cps_seterr(ps->err, ps->err_len, "line %zu: partner %s: not a cps1: public key", ps->lineno,
+                   id);
         return CPS_EMALFORMED;
     }
     if (strlen(country) >= sizeof p.country || strlen(type) >= sizeof p.type ||
         strlen(s) >= sizeof p.name) {
-        set_err(ps->err, ps->err_len, "line %zu: partner %s: field too long", ps->lineno, id);
+        cps_seterr(ps->err, ps->err_len, "line %zu: partner %s: field too long", ps->lineno, id);
         return CPS_EMALFORMED;
     }
     strcpy(p.id, id);
@@ -389,24 +376,26 @@ parse_partner(struct parser *ps, struct cps_roster *r)
     strcpy(p.type, type);
     strcpy(p.name, s);
     if ((why = partner_problem(&p)) != NULL) {
-        set_err(ps->err, ps->err_len, "line %zu: partner %s: %s", ps->lineno, id, why);
+        cps_seterr(ps->err, ps->err_len, "line %zu: partner %s: %s", ps->lineno, id, why);
         return CPS_EMALFORMED;
     }
     if (r->n_partners > 0 && id_cmp(r->partners[r->n_partners - 1].id, p.id) >= 0) {
-        set_err(ps->err, ps->err_len, "line %zu: partner %s: %s", ps->lineno, id,
-                strcmp(r->partners[r->n_partners - 1].id, p.id) == 0 ? "listed twice"
-                                                                     : "out of order (sort by id)");
+        cps_seterr(ps->err, ps->err_len, "line %zu: partner %s: %s", ps->lineno, id,
+                   strcmp(r->partners[r->n_partners - 1].id, p.id) == 0
+                       ? "listed twice"
+                       : "out of order (sort by id)");
         return CPS_EMALFORMED;
     }
     if ((other = key_clash(r, &p.pub, r->n_partners)) != NULL) {
-        set_err(ps->err, ps->err_len, "line %zu: partner %s: same key as partner %s", ps->lineno,
-                id, other->id);
+        cps_seterr(ps->err, ps->err_len, "line %zu: partner %s: same key as partner %s", ps->lineno,
+                   id, other->id);
         return CPS_EMALFORMED;
     }
     if ((rc = cps_roster_add(r, &p, false)) != 0) {
         if (rc == -ENOMEM)
             return rc;
-        set_err(ps->err, ps->err_len, "line %zu: partner %s: %s", ps->lineno, id, cps_strerror(rc));
+        cps_seterr(ps->err, ps->err_len, "line %zu: partner %s: %s", ps->lineno, id,
+                   cps_strerror(rc));
         return CPS_EMALFORMED;
     }
     return 0;
@@ -421,26 +410,26 @@ parse_body(struct parser *ps, struct cps_roster *r)
     if ((rc = next_line(ps)) < 0)
         return rc;
     if (rc == 0) {
-        set_err(ps->err, ps->err_len, "line 1: empty roster");
+        cps_seterr(ps->err, ps->err_len, "line 1: empty roster");
         return CPS_EMALFORMED;
     }
     if (strcmp(ps->line, MAGIC) != 0) {
         if (strncmp(ps->line, MAGIC_PREFIX, strlen(MAGIC_PREFIX)) == 0) {
-            set_err(ps->err, ps->err_len, "line 1: unsupported roster version \"%.20s\"",
-                    ps->line + strlen(MAGIC_PREFIX) - 1);
+            cps_seterr(ps->err, ps->err_len, "line 1: unsupported roster version \"%.20s\"",
+                       ps->line + strlen(MAGIC_PREFIX) - 1);
             return CPS_EVERSION;
         }
-        set_err(ps->err, ps->err_len, "line 1: expected \"%s\"", MAGIC);
+        cps_seterr(ps->err, ps->err_len, "line 1: expected \"%s\"", MAGIC);
         return CPS_EMALFORMED;
     }
 
     if ((rc = keyword_line(ps, "programme", &v)) != 0)
         return rc;
     if (!programme_ok(v)) {
-        set_err(ps->err, ps->err_len,
-                "line %zu: programme id: letters, digits, '.', '_', '-' "
-                "only, at most %d bytes",
-                ps->lineno, CPS_ROSTER_PROGRAMME_MAX - 1);
+        cps_seterr(ps->err, ps->err_len,
+                   "line %zu: programme id: letters, digits, '.', '_', '-' "
+                   "only, at most %d bytes",
+                   ps->lineno, CPS_ROSTER_PROGRAMME_MAX - 1);
         return CPS_EMALFORMED;
     }
     strcpy(r->programme, v);
@@ -448,27 +437,27 @@ parse_body(struct parser *ps, struct cps_roster *r)
     if ((rc = keyword_line(ps, "serial", &v)) != 0)
         return rc;
     if (parse_serial(v, &r->serial) != 0) {
-        set_err(ps->err, ps->err_len,
-                "line %zu: serial: a decimal number from 1, no leading "
-                "zeros",
-                ps->lineno);
+        cps_seterr(ps->err, ps->err_len,
+                   "line %zu: serial: a decimal number from 1, no leading "
+                   "zeros",
+                   ps->lineno);
         return CPS_EMALFORMED;
     }
 
     if ((rc = keyword_line(ps, "programme-key", &v)) != 0)
         return rc;
     if (cps_note_vkey_parse(&r->programme_key, v) != 0) {
-        set_err(ps->err, ps->err_len,
-                "line %zu: programme-key: not a verifier key "
-                "(name+id+base64)",
-                ps->lineno);
+        cps_seterr(ps->err, ps->err_len,
+                   "line %zu: programme-key: not a verifier key "
+                   "(name+id+base64)",
+                   ps->lineno);
         return CPS_EMALFORMED;
     }
 
     if ((rc = keyword_line(ps, "hub", &v)) != 0)
         return rc;
     if (cps_crypto_pub_decode(&r->hub, v) != 0) {
-        set_err(ps->err, ps->err_len, "line %zu: hub: not a cps1: public key", ps->lineno);
+        cps_seterr(ps->err, ps->err_len, "line %zu: hub: not a cps1: public key", ps->lineno);
         return CPS_EMALFORMED;
     }
 
@@ -476,8 +465,8 @@ parse_body(struct parser *ps, struct cps_roster *r)
         if (ps->line[0] == '\0')
             return 1; /* the blank line before the signatures */
         if (strncmp(ps->line, "partner ", 8) != 0) {
-            set_err(ps->err, ps->err_len, "line %zu: expected \"partner ...\" or a blank line",
-                    ps->lineno);
+            cps_seterr(ps->err, ps->err_len, "line %zu: expected \"partner ...\" or a blank line",
+                       ps->lineno);
             return CPS_EMALFORMED;
         }
         if ((rc = parse_partner(ps, r)) != 0)
@@ -494,7 +483,7 @@ cps_roster_parse(struct cps_roster **out, const char *text, size_t len, char *er
     int rc;
 
     *out = NULL;
-    set_err(err, err_len, "ok");
+    cps_seterr(err, err_len, "ok");
     if ((r = calloc(1, sizeof *r)) == NULL)
         return -ENOMEM;
     if ((rc = parse_body(&ps, r)) < 0)
@@ -503,8 +492,8 @@ cps_roster_parse(struct cps_roster **out, const char *text, size_t len, char *er
         /* after the blank line, only signature lines may follow: nothing unsigned hides there */
         while ((rc = next_line(&ps)) == 1)
             if (strncmp(ps.line, EM_DASH_SPACE, strlen(EM_DASH_SPACE)) != 0) {
-                set_err(err, err_len, "line %zu: expected a signature line (\"— name sig\")",
-                        ps.lineno);
+                cps_seterr(err, err_len, "line %zu: expected a signature line (\"— name sig\")",
+                           ps.lineno);
                 rc = CPS_EMALFORMED;
                 goto fail;
             }
@@ -530,30 +519,30 @@ cps_roster_verify(struct cps_roster **out, const char *text, size_t len, const c
 
     *out = NULL;
     if (cps_note_vkey_parse(&v, vkey) != 0) {
-        set_err(err, err_len, "programme key: not a verifier key (name+id+base64)");
+        cps_seterr(err, err_len, "programme key: not a verifier key (name+id+base64)");
         return CPS_EMALFORMED;
     }
     for (i = 1; i < len; i++)
         if (text[i] == '\n' && text[i - 1] == '\n')
             has_sigs = true;
     if (!has_sigs) {
-        set_err(err, err_len, "roster is not signed");
+        cps_seterr(err, err_len, "roster is not signed");
         return CPS_EROSTER;
     }
     rc = cps_note_verify(text, len, &v, &body_len);
     if (rc == CPS_EBADSIG) {
-        set_err(err, err_len, "not signed by programme key %s+%02x%02x%02x%02x", v.name, v.id[0],
-                v.id[1], v.id[2], v.id[3]);
+        cps_seterr(err, err_len, "not signed by programme key %s+%02x%02x%02x%02x", v.name, v.id[0],
+                   v.id[1], v.id[2], v.id[3]);
         return CPS_EROSTER;
     }
     if (rc == CPS_EMALFORMED) {
-        set_err(err, err_len,
-                "signature block malformed (or a control character, or invalid "
-                "UTF-8)");
+        cps_seterr(err, err_len,
+                   "signature block malformed (or a control character, or invalid "
+                   "UTF-8)");
         return CPS_EMALFORMED;
     }
     if (rc != 0) {
-        set_err(err, err_len, "%s", cps_strerror(rc));
+        cps_seterr(err, err_len, "%s", cps_strerror(rc));
         return rc;
     }
     /* parse only the signed bytes: a blank line inside them would be caught here */
@@ -561,7 +550,7 @@ cps_roster_verify(struct cps_roster **out, const char *text, size_t len, const c
         return rc;
     if (strcmp(r->programme_key.name, v.name) != 0 ||
         !cps_crypto_equal(r->programme_key.pk, v.pk, CPS_CRYPTO_PK_BYTES)) {
-        set_err(err, err_len, "line 4: programme-key names another key than the pinned one");
+        cps_seterr(err, err_len, "line 4: programme-key names another key than the pinned one");
         cps_roster_free(&r);
         return CPS_EROSTER;
     }
@@ -581,7 +570,7 @@ cps_roster_load(struct cps_roster **out, const char *path, const char *vkey, cha
     *out = NULL;
     if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) == -1) {
         rc = -errno;
-        set_err(err, err_len, "%s", cps_strerror(rc));
+        cps_seterr(err, err_len, "%s", cps_strerror(rc));
         return rc;
     }
     if (fstat(fd, &sb) == -1) {
@@ -620,7 +609,7 @@ cps_roster_load(struct cps_roster **out, const char *path, const char *vkey, cha
     free(buf);
     return rc;
 done:
-    set_err(err, err_len, "%s", cps_strerror(rc));
+    cps_seterr(err, err_len, "%s", cps_strerror(rc));
     free(buf);
     if (fd != -1)
         close(fd);

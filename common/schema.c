@@ -15,14 +15,13 @@
  *   regional_specialisation    6. regional specialisation of clusters
  *   jobs_skills                7. job creation and training for new skills
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <msgpack.h>
 
 #include "cps/schema.h"
-#include "value_internal.h"
+#include "internal.h"
 
 enum ftype {
     F_STR,    /* a string; non-empty when required */
@@ -82,21 +81,6 @@ static const struct coll_rule colls[] = {
     {"pilot_action", 0, NULL},
     {"policy_lesson", 0, NULL},
 };
-
-static void seterr(char *err, size_t err_len, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-seterr(char *err, size_t err_len, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (err == NULL || err_len == 0)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(err, err_len, fmt, ap);
-    va_end(ap);
-}
 
 /* Printable, bounded copy of untrusted bytes for an error message. */
 static const char *
@@ -297,14 +281,14 @@ check_value(const struct coll_rule *c, const char *key, size_t key_len, const ui
     int rc;
 
     if (value_len > CPS_VALUE_MAX_BYTES) {
-        seterr(err, err_len, "%s: value: larger than %d bytes", where, CPS_VALUE_MAX_BYTES);
+        cps_seterr(err, err_len, "%s: value: larger than %d bytes", where, CPS_VALUE_MAX_BYTES);
         return CPS_ESCHEMA;
     }
     why[0] = '\0';
     msgpack_unpacked_init(&res);
     if ((rc = cps_value_unpack_record(&res, value, value_len, why, sizeof why)) != 0) {
         if (rc == CPS_EMALFORMED) {
-            seterr(err, err_len, "%s: value: %s", where, why);
+            cps_seterr(err, err_len, "%s: value: %s", where, why);
             rc = CPS_ESCHEMA;
         }
         goto done;
@@ -314,8 +298,8 @@ check_value(const struct coll_rule *c, const char *key, size_t key_len, const ui
         owner_len = (size_t)((const char *)memchr(key, '/', key_len) - key);
         if (v->type != MSGPACK_OBJECT_STR || v->via.str.size != owner_len ||
             memcmp(v->via.str.ptr, key, owner_len) != 0) {
-            seterr(err, err_len, "%s: field 'partner': expected '%.*s', the key's partner", where,
-                   (int)owner_len, key);
+            cps_seterr(err, err_len, "%s: field 'partner': expected '%.*s', the key's partner",
+                       where, (int)owner_len, key);
             rc = CPS_ESCHEMA;
             goto done;
         }
@@ -323,8 +307,8 @@ check_value(const struct coll_rule *c, const char *key, size_t key_len, const ui
     for (r = c->fields; r != NULL && r->name != NULL; r++) {
         v = member(&res.data, r->name);
         if (!field_ok(r, v)) {
-            seterr(err, err_len, "%s: field '%s': %sexpected %s", where, r->name,
-                   v == NULL ? "missing, " : "", expected(r, exp, sizeof exp));
+            cps_seterr(err, err_len, "%s: field '%s': %sexpected %s", where, r->name,
+                       v == NULL ? "missing, " : "", expected(r, exp, sizeof exp));
             rc = CPS_ESCHEMA;
             goto done;
         }
@@ -347,39 +331,39 @@ cps_schema_check(const struct cps_schema_writer *w, const char *coll, size_t col
     if (err != NULL && err_len > 0)
         err[0] = '\0';
     if ((c = find(coll, coll_len)) == NULL) {
-        seterr(err, err_len, "unknown collection '%s'",
-               show(cs, sizeof cs, coll != NULL ? coll : "", coll != NULL ? coll_len : 0));
+        cps_seterr(err, err_len, "unknown collection '%s'",
+                   show(cs, sizeof cs, coll != NULL ? coll : "", coll != NULL ? coll_len : 0));
         return CPS_ESCHEMA;
     }
     show(ks, sizeof ks, key != NULL ? key : "", key != NULL ? key_len : 0);
     snprintf(where, sizeof where, "%s %s", c->name, ks);
     if (!key_ok(key, key_len)) {
-        seterr(err, err_len,
-               "%s: key: expected 1..%d printable ASCII characters without "
-               "spaces, in non-empty segments separated by '/'",
-               where, CPS_SCHEMA_KEY_MAX);
+        cps_seterr(err, err_len,
+                   "%s: key: expected 1..%d printable ASCII characters without "
+                   "spaces, in non-empty segments separated by '/'",
+                   where, CPS_SCHEMA_KEY_MAX);
         return CPS_ESCHEMA;
     }
     if (c->programme && partner != NULL) {
-        seterr(err, err_len, "%s: collection '%s' is written only by the programme key", where,
-               c->name);
+        cps_seterr(err, err_len, "%s: collection '%s' is written only by the programme key", where,
+                   c->name);
         return CPS_EOWNER;
     }
     if (!c->programme) {
         if (partner == NULL) {
-            seterr(err, err_len,
-                   "%s: collection '%s' is written only by the partner that "
-                   "owns the record",
-                   where, c->name);
+            cps_seterr(err, err_len,
+                       "%s: collection '%s' is written only by the partner that "
+                       "owns the record",
+                       where, c->name);
             return CPS_EOWNER;
         }
         plen = strlen(partner);
         if (plen == 0 || key_len <= plen + 1 || memcmp(key, partner, plen) != 0 ||
             key[plen] != '/') {
-            seterr(err, err_len,
-                   "%s: key: expected to start with '%.16s/' (the writer's "
-                   "own records)",
-                   where, partner);
+            cps_seterr(err, err_len,
+                       "%s: key: expected to start with '%.16s/' (the writer's "
+                       "own records)",
+                       where, partner);
             return CPS_EOWNER;
         }
     }

@@ -13,7 +13,9 @@
 static const char *const db_names[CPS_DB_COUNT] = {
     [CPS_DB_META] = "meta",         [CPS_DB_RECORDS] = "records", [CPS_DB_OUTBOX] = "outbox",
     [CPS_DB_REJECTED] = "rejected", [CPS_DB_LOG] = "log",         [CPS_DB_PARTNERS] = "partners",
-    [CPS_DB_PSEQ] = "pseq",
+    [CPS_DB_PSEQ] = "pseq",         [CPS_DB_TREE] = "tree",       [CPS_DB_CHECKPOINTS] = "checkpoints",
+    [CPS_DB_RLOG] = "rlog",         [CPS_DB_RTREE] = "rtree",     [CPS_DB_RRECORDS] = "rrecords",
+    [CPS_DB_RCHAIN] = "rchain",
 };
 
 struct cps_store {
@@ -306,6 +308,21 @@ int
 cps_store_meta_put(struct cps_txn *txn, const char *name, const void *v, size_t v_len)
 {
     return cps_store_put(txn, CPS_DB_META, name, strlen(name), v, v_len, 0);
+}
+
+int
+cps_store_meta_get_str(struct cps_txn *txn, const char *name, char *dst, size_t dst_len)
+{
+    struct cps_val v;
+    int rc;
+
+    if ((rc = cps_store_meta_get(txn, name, &v)) != 0)
+        return rc;
+    if (v.len >= dst_len)
+        return CPS_ESTORE;
+    memcpy(dst, v.data, v.len);
+    dst[v.len] = 0;
+    return 0;
 }
 
 int

@@ -10,7 +10,6 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +18,7 @@
 #include <msgpack.h>
 
 #include "cps/value.h"
-#include "value_internal.h"
+#include "internal.h"
 
 /* cps_value_check() keeps one pending count per open container on the C stack. */
 #define CHECK_STACK 64
@@ -35,21 +34,6 @@ struct head {
     uint64_t n;
     int8_t ext_type;
 };
-
-static void seterr(char *err, size_t err_len, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-seterr(char *err, size_t err_len, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (err == NULL || err_len == 0)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(err, err_len, fmt, ap);
-    va_end(ap);
-}
 
 static uint64_t
 be(const uint8_t *p, size_t n)
@@ -254,7 +238,7 @@ pack_json(msgpack_packer *pk, const json_t *j, unsigned depth, char *err, size_t
     case JSON_OBJECT:
     case JSON_ARRAY:
         if (depth >= CPS_VALUE_MAX_DEPTH) {
-            seterr(err, err_len, "nesting deeper than %d levels", CPS_VALUE_MAX_DEPTH);
+            cps_seterr(err, err_len, "nesting deeper than %d levels", CPS_VALUE_MAX_DEPTH);
             return CPS_EMALFORMED;
         }
         if (json_is_array(j)) {
@@ -318,12 +302,12 @@ cps_value_from_json(uint8_t **out, size_t *out_len, const char *json, size_t jso
     *out = NULL;
     *out_len = 0;
     if (json == NULL) {
-        seterr(err, err_len, "no JSON text");
+        cps_seterr(err, err_len, "no JSON text");
         return CPS_EMALFORMED;
     }
     j = json_loadb(json, json_len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &je);
     if (j == NULL) {
-        seterr(err, err_len, "line %d column %d: %s", je.line, je.column, je.text);
+        cps_seterr(err, err_len, "line %d column %d: %s", je.line, je.column, je.text);
         return CPS_EMALFORMED;
     }
     msgpack_sbuffer_init(&sb);
@@ -401,10 +385,10 @@ static int
 bad(char *err, size_t err_len, const msgpack_object_str *field, const char *what)
 {
     if (field == NULL)
-        seterr(err, err_len, "%s", what);
+        cps_seterr(err, err_len, "%s", what);
     else
-        seterr(err, err_len, "field '%.*s': %s", (int)(field->size > 64 ? 64 : field->size),
-               field->ptr, what);
+        cps_seterr(err, err_len, "field '%.*s': %s", (int)(field->size > 64 ? 64 : field->size),
+                   field->ptr, what);
     return CPS_EMALFORMED;
 }
 
@@ -480,21 +464,21 @@ unpack(msgpack_unpacked *res, const uint8_t *mp, size_t mp_len, int flags, char 
     msgpack_unpack_return ur;
 
     if (cps_value_check(mp, mp_len, CPS_VALUE_MAX_DEPTH, &used) != 0) {
-        seterr(err, err_len,
-               "not well-formed msgpack (cut short, oversized or nested deeper "
-               "than %d)",
-               CPS_VALUE_MAX_DEPTH);
+        cps_seterr(err, err_len,
+                   "not well-formed msgpack (cut short, oversized or nested deeper "
+                   "than %d)",
+                   CPS_VALUE_MAX_DEPTH);
         return CPS_EMALFORMED;
     }
     if (used != mp_len) {
-        seterr(err, err_len, "%zu bytes after the value", mp_len - used);
+        cps_seterr(err, err_len, "%zu bytes after the value", mp_len - used);
         return CPS_EMALFORMED;
     }
     ur = msgpack_unpack_next(res, (const char *)mp, mp_len, &off);
     if (ur == MSGPACK_UNPACK_NOMEM_ERROR)
         return -ENOMEM;
     if (ur != MSGPACK_UNPACK_SUCCESS || off != mp_len) {
-        seterr(err, err_len, "not well-formed msgpack");
+        cps_seterr(err, err_len, "not well-formed msgpack");
         return CPS_EMALFORMED;
     }
     return json_able(&res->data, flags, NULL, err, err_len);
@@ -509,7 +493,7 @@ cps_value_unpack_record(msgpack_unpacked *res, const uint8_t *mp, size_t mp_len,
     if ((rc = unpack(res, mp, mp_len, STRICT_RECORD, err, err_len)) != 0)
         return rc;
     if (res->data.type != MSGPACK_OBJECT_MAP) {
-        seterr(err, err_len, "expected a map");
+        cps_seterr(err, err_len, "expected a map");
         return CPS_EMALFORMED;
     }
     return 0;

@@ -400,6 +400,49 @@ finish(msgpack_sbuffer *sb, int rc, uint8_t **out, size_t *out_len)
     return 0;
 }
 
+/* An array of 32-byte hashes (a proof). */
+static int
+pack_hashes(msgpack_packer *pk, const uint8_t *const *h, size_t n)
+{
+    int rc = msgpack_pack_array(pk, (uint32_t)n);
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        rc |= pack_bin(pk, h[i], CPS_CRYPTO_HASH_BYTES);
+    return rc;
+}
+
+static bool
+get_hashes(const msgpack_object *o, const uint8_t **h, size_t *n)
+{
+    size_t i;
+
+    if (o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size > CPS_WIRE_MAX_PROOF)
+        return false;
+    for (i = 0; i < o->via.array.size; i++) {
+        size_t len;
+
+        if (!get_bin(&o->via.array.ptr[i], &h[i], &len) || len != CPS_CRYPTO_HASH_BYTES)
+            return false;
+    }
+    *n = o->via.array.size;
+    return true;
+}
+
+static bool
+get_entries(const msgpack_object *o, struct cps_msg *m)
+{
+    size_t i;
+
+    if (o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size > CPS_WIRE_PULL_MAX_ENTRIES)
+        return false;
+    for (i = 0; i < o->via.array.size; i++)
+        if (!get_bin(&o->via.array.ptr[i], &m->entries[i].data, &m->entries[i].len))
+            return false;
+    m->n_entries = o->via.array.size;
+    return true;
+}
+
 int
 cps_wire_encode_msg(const struct cps_msg *m, uint8_t **out, size_t *out_len)
 {
@@ -440,6 +483,31 @@ cps_wire_encode_msg(const struct cps_msg *m, uint8_t **out, size_t *out_len)
              msgpack_pack_uint32(&pk, wire_code(m->code)) |
              pack_str(&pk, m->text, m->text_len) | msgpack_pack_uint64(&pk, m->expected);
         break;
+    case CPS_MSG_PULL:
+        rc = msgpack_pack_array(&pk, 4) | msgpack_pack_uint8(&pk, CPS_MSG_PULL) |
+             pack_str(&pk, m->partner, strlen(m->partner)) | msgpack_pack_uint64(&pk, m->seq) |
+             msgpack_pack_uint64(&pk, m->index);
+        break;
+    case CPS_MSG_ENTRIES:
+        rc = msgpack_pack_array(&pk, 6) | msgpack_pack_uint8(&pk, CPS_MSG_ENTRIES) |
+             msgpack_pack_uint64(&pk, m->seq) | msgpack_pack_array(&pk, (uint32_t)m->n_entries);
+        for (size_t i = 0; i < m->n_entries; i++)
+            rc |= pack_bin(&pk, m->entries[i].data, m->entries[i].len);
+        rc |= pack_str(&pk, m->note, m->note_len) | pack_hashes(&pk, m->proof, m->n_proof) |
+              pack_hashes(&pk, m->proof2, m->n_proof2);
+        break;
+    case CPS_MSG_PROVE:
+        rc = msgpack_pack_array(&pk, 5) | msgpack_pack_uint8(&pk, CPS_MSG_PROVE) |
+             pack_str(&pk, m->partner, strlen(m->partner)) |
+             msgpack_pack_uint8(&pk, (uint8_t)m->status) | msgpack_pack_uint64(&pk, m->seq) |
+             msgpack_pack_uint64(&pk, m->index);
+        break;
+    case CPS_MSG_PROOF:
+        rc = msgpack_pack_array(&pk, 6) | msgpack_pack_uint8(&pk, CPS_MSG_PROOF) |
+             msgpack_pack_uint8(&pk, (uint8_t)m->status) | msgpack_pack_uint64(&pk, m->seq) |
+             msgpack_pack_uint64(&pk, m->index) | pack_hashes(&pk, m->proof, m->n_proof) |
+             pack_str(&pk, m->note, m->note_len);
+        break;
     default:
         msgpack_sbuffer_destroy(&sb);
         return CPS_EMALFORMED;
@@ -470,7 +538,7 @@ cps_wire_decode_msg(struct cps_msg *m, const uint8_t *buf, size_t len)
     int rc;
 
     memset(m, 0, sizeof *m);
-    if (len > CPS_WIRE_MAX_FRAME)
+    if (len > CPS_WIRE_MAX_DOWN_FRAME)
         return CPS_ETOOBIG;
     if ((rc = unpack_all(&res, buf, len)) != 0)
         return rc;
@@ -504,6 +572,29 @@ cps_wire_decode_msg(struct cps_msg *m, const uint8_t *buf, size_t len)
     case CPS_MSG_REFUSE:
         ok = n == 5 && get_u64(&f[1], &m->seq) && get_code(&f[2], &m->code) &&
              get_str(&f[3], &m->text, &m->text_len) && get_u64(&f[4], &m->expected);
+        break;
+    case CPS_MSG_PULL:
+        ok = n == 4 && get_id(&f[1], m->partner, sizeof m->partner) &&
+             get_u64(&f[2], &m->seq) && get_u64(&f[3], &m->index);
+        break;
+    case CPS_MSG_ENTRIES:
+        ok = n == 6 && get_u64(&f[1], &m->seq) && get_entries(&f[2], m) &&
+             get_str(&f[3], &m->note, &m->note_len) &&
+             get_hashes(&f[4], m->proof, &m->n_proof) &&
+             get_hashes(&f[5], m->proof2, &m->n_proof2);
+        break;
+    case CPS_MSG_PROVE:
+        ok = n == 5 && get_id(&f[1], m->partner, sizeof m->partner) && get_u64(&f[2], &v) &&
+             (v == CPS_PROOF_INCLUSION || v == CPS_PROOF_CONSISTENCY) &&
+             get_u64(&f[3], &m->seq) && get_u64(&f[4], &m->index);
+        m->status = (int)v;
+        break;
+    case CPS_MSG_PROOF:
+        ok = n == 6 && get_u64(&f[1], &v) &&
+             (v == CPS_PROOF_INCLUSION || v == CPS_PROOF_CONSISTENCY) &&
+             get_u64(&f[2], &m->seq) && get_u64(&f[3], &m->index) &&
+             get_hashes(&f[4], m->proof, &m->n_proof) && get_str(&f[5], &m->note, &m->note_len);
+        m->status = (int)v;
         break;
     default:
         break;

@@ -89,11 +89,13 @@ send_reply(void *sock, const struct in_msg *in)
                 zmq_strerror(errno));
 }
 
-/* Ingest a batch in one transaction; on store failure refuse all with EBUSY. */
+/* Ingest a batch in one transaction, signing a checkpoint when the log grew; on store
+ * failure refuse all with EBUSY. */
 static void
 process_batch(struct hub *h, struct in_msg *batch, size_t n)
 {
     struct cps_txn *txn = NULL;
+    uint64_t signed_size;
     size_t i;
     int rc;
 
@@ -120,6 +122,11 @@ process_batch(struct hub *h, struct in_msg *batch, size_t n)
         if (rc != 0)
             goto fail;
     }
+    /* the checkpoint commits with the entries it covers */
+    if ((rc = hub_checkpoint(h, txn, &signed_size)) != 0)
+        goto fail;
+    if (signed_size > 0)
+        cps_log(CPS_LOG_DEBUG, "checkpoint signed size=%" PRIu64, signed_size);
     /* the commit point: nothing is acked before the log append is durable */
     if ((rc = cps_store_commit(&txn)) != 0)
         goto fail;
@@ -189,7 +196,7 @@ cmd_run_main(int argc, char **argv)
     struct cps_txn *txn = NULL;
     struct hub h;
     char err[512];
-    int c, rc, level, ret = CPS_EXIT_USAGE;
+    int c, rc, ret = CPS_EXIT_USAGE;
 
     while ((c = getopt_long(argc, argv, "d:L:m:l:sh", opts, NULL)) != -1) {
         switch (c) {
@@ -206,12 +213,8 @@ cmd_run_main(int argc, char **argv)
             }
             break;
         case 'l':
-            if ((level = cps_log_parse_level(optarg)) < 0) {
-                cps_cli_error(HUB_PROG " run", "--log-level %s: expected err, warn, info or "
-                                               "debug", optarg);
+            if (!cps_cli_parse_log_level(HUB_PROG " run", optarg))
                 return CPS_EXIT_USAGE;
-            }
-            cps_log_level = level;
             break;
         case 's':
             use_syslog = true;

@@ -7,35 +7,15 @@
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "cps/cli.h"
 #include "cps/export.h"
 #include "commands.h"
 #include "hub.h"
 
-static json_t *
-json_time(uint64_t ms)
-{
-    char buf[32];
-    time_t t = (time_t)(ms / 1000);
-    struct tm tm;
-
-    if (ms == 0)
-        return json_null();
-    gmtime_r(&t, &tm);
-    strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return json_string(buf);
-}
-
 int
 cmd_status_main(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        { "dir", required_argument, NULL, 'd' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
-    };
     static const char usage_text[] =
         "Usage: " HUB_PROG " status [--dir DIR]\n"
         "Print the hub's state as JSON: log size, records, and per partner the last seq,\n"
@@ -47,19 +27,11 @@ cmd_status_main(int argc, char **argv)
     struct hub h;
     char err[512];
     size_t i;
-    int c, rc;
+    int rc;
 
-    while ((c = getopt_long(argc, argv, "d:h", opts, NULL)) != -1) {
-        if (c == 'd') {
-            dir = optarg;
-        } else if (c == 'h') {
-            fputs(usage_text, stdout);
-            return CPS_EXIT_OK;
-        } else {
-            fputs(usage_text, stderr);
-            return CPS_EXIT_USAGE;
-        }
-    }
+    if ((rc = cps_cli_parse_dir_opts(argc, argv, HUB_PROG " status", usage_text, &dir, NULL,
+                                      NULL)) >= 0)
+        return rc;
     if (optind != argc) {
         fputs(usage_text, stderr);
         return CPS_EXIT_USAGE;
@@ -95,7 +67,7 @@ cmd_status_main(int argc, char **argv)
         json_object_set_new(po, "country", json_string(p->country));
         json_object_set_new(po, "status", json_string(cps_roster_status_name(p->status)));
         json_object_set_new(po, "last_seq", json_integer((json_int_t)ps.last_seq));
-        json_object_set_new(po, "last_seen", json_time(ps.last_seen_ms));
+        json_object_set_new(po, "last_seen", cps_cli_json_time(ps.last_seen_ms));
         json_object_set_new(po, "accepted", json_integer((json_int_t)ps.accepted));
         json_object_set_new(po, "rejected", json_integer((json_int_t)ps.rejected));
         json_object_set_new(po, "outbox_depth", json_integer((json_int_t)ps.outbox_depth));
@@ -113,12 +85,6 @@ cmd_status_main(int argc, char **argv)
 int
 cmd_export_main(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        { "dir", required_argument, NULL, 'd' },     { "format", required_argument, NULL, 'f' },
-        { "collection", required_argument, NULL, 'c' },
-        { "partner", required_argument, NULL, 'p' }, { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
-    };
     static const char usage_text[] =
         "Usage: " HUB_PROG " export [--dir DIR] [--format ndjson|csv] [--collection C]\n"
         "                      [--partner ID]\n"
@@ -132,33 +98,11 @@ cmd_export_main(int argc, char **argv)
     uint64_t count;
     struct hub h;
     char err[512];
-    int c, rc;
+    int rc;
 
-    while ((c = getopt_long(argc, argv, "d:f:c:p:h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'd':
-            dir = optarg;
-            break;
-        case 'f':
-            if (cps_export_parse_format(optarg, &fmt) != 0) {
-                cps_cli_error(HUB_PROG " export", "--format %s: expected ndjson or csv", optarg);
-                return CPS_EXIT_USAGE;
-            }
-            break;
-        case 'c':
-            filter.coll = optarg;
-            break;
-        case 'p':
-            filter.partner = optarg;
-            break;
-        case 'h':
-            fputs(usage_text, stdout);
-            return CPS_EXIT_OK;
-        default:
-            fputs(usage_text, stderr);
-            return CPS_EXIT_USAGE;
-        }
-    }
+    if ((rc = cps_cli_parse_dir_opts(argc, argv, HUB_PROG " export", usage_text, &dir, &filter,
+                                      &fmt)) >= 0)
+        return rc;
     if (optind != argc) {
         fputs(usage_text, stderr);
         return CPS_EXIT_USAGE;

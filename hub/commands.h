@@ -7,5 +7,7 @@ int cmd_init_main(int argc, char **argv);
 int cmd_run_main(int argc, char **argv);
 int cmd_status_main(int argc, char **argv);
 int cmd_export_main(int argc, char **argv);
+int cmd_checkpoint_main(int argc, char **argv);
+int cmd_audit_bundle_main(int argc, char **argv);
 
 #endif

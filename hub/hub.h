@@ -20,7 +20,6 @@
 #define HUB_PROG "cps-hub"
 #define HUB_DIR_ENV "CPS_HUB_DIR"
 #define HUB_DIR_DEFAULT "cps-hub"
-#define HUB_ROSTER_FILE "roster.txt"
 #define HUB_ZAP_DOMAIN "cps"
 #define HUB_LISTEN_DEFAULT "tcp://127.0.0.1:7700"
 #define HUB_MAP_DEFAULT ((size_t)8 << 30)
@@ -48,6 +47,17 @@ const char *hub_dir(const char *given);
  */
 int hub_ingest(struct hub *h, struct cps_txn *txn, const char *user_id, const uint8_t *frame,
                size_t frame_len, uint8_t **reply, size_t *reply_len);
+
+/* Checkpoints (checkpoint.c). hub_checkpoint signs one for the log's current size inside
+ * txn unless the latest already has that size; *signed_size is its size (0: none signed).
+ * hub_latest_checkpoint borrows the latest note from txn (CPS_ENOTFOUND: none yet). */
+int hub_checkpoint(struct hub *h, struct cps_txn *txn, uint64_t *signed_size);
+int hub_latest_checkpoint(struct cps_txn *txn, uint64_t *size, struct cps_val *note);
+/* Answers to PULL and PROVE, read inside txn. */
+int hub_on_pull(struct hub *h, struct cps_txn *txn, const struct cps_msg *m, uint8_t **reply,
+                size_t *reply_len);
+int hub_on_prove(struct hub *h, struct cps_txn *txn, const struct cps_msg *m, uint8_t **reply,
+                 size_t *reply_len);
 
 /* Encode a REFUSE reply (used for frames that never reach hub_ingest, and for EBUSY). */
 int hub_refuse(uint64_t seq, int code, const char *text, uint64_t expected, uint8_t **reply,

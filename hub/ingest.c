@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "cps/apply.h"
+#include "cps/replay.h"
 #include "cps/log.h"
 #include "hub.h"
 
@@ -36,49 +37,6 @@ ack(uint64_t seq, uint64_t index, int status, int code, const char *text, size_t
     return cps_wire_encode_msg(&m, reply, reply_len);
 }
 
-/* A partner's state; a partner never heard of starts at seq 0 with a zero prev. */
-static int
-load_pstate(struct cps_txn *txn, const char *partner, struct cps_pstate *ps)
-{
-    struct cps_val v;
-    int rc;
-
-    rc = cps_store_get(txn, CPS_DB_PARTNERS, partner, strlen(partner), &v);
-    if (rc == CPS_ENOTFOUND) {
-        memset(ps, 0, sizeof *ps);
-        return 0;
-    }
-    if (rc != 0)
-        return rc;
-    return cps_wire_decode_pstate(ps, v.data, v.len) == 0 ? 0 : CPS_ESTORE;
-}
-
-static int
-save_pstate(struct cps_txn *txn, const char *partner, const struct cps_pstate *ps)
-{
-    uint8_t *buf = NULL;
-    size_t len;
-    int rc;
-
-    if ((rc = cps_wire_encode_pstate(ps, &buf, &len)) != 0)
-        return rc;
-    rc = cps_store_put(txn, CPS_DB_PARTNERS, partner, strlen(partner), buf, len, 0);
-    free(buf);
-    return rc;
-}
-
-/* Key of the (partner, seq) -> log index map. */
-static size_t
-pseq_key(uint8_t *k, const char *partner, uint64_t seq)
-{
-    size_t n = strlen(partner);
-
-    memcpy(k, partner, n);
-    k[n] = 0;
-    cps_store_be64(k + n + 1, seq);
-    return n + 9;
-}
-
 static int
 on_hello(struct hub *h, struct cps_txn *txn, const struct cps_msg *m, uint8_t **reply,
          size_t *reply_len)
@@ -90,11 +48,11 @@ on_hello(struct hub *h, struct cps_txn *txn, const struct cps_msg *m, uint8_t **
     if (m->version != CPS_WIRE_VERSION)
         return hub_refuse(0, CPS_EVERSION, "protocol version not supported", 0, reply,
                           reply_len);
-    if ((rc = load_pstate(txn, m->partner, &ps)) != 0)
+    if ((rc = cps_replay_chain_get(txn, &cps_replay_hub, m->partner, &ps)) != 0)
         return rc;
     ps.last_seen_ms = cps_wire_now_ms();
     ps.outbox_depth = m->depth;
-    if ((rc = save_pstate(txn, m->partner, &ps)) != 0 ||
+    if ((rc = cps_replay_chain_put(txn, &cps_replay_hub, m->partner, &ps)) != 0 ||
         (rc = cps_store_meta_get_u64(txn, "log_size", &w.index)) != 0)
         return rc;
     snprintf(w.partner, sizeof w.partner, "%s", m->partner);
@@ -111,14 +69,14 @@ static int
 on_duplicate(struct cps_txn *txn, const struct cps_update *up, uint8_t **reply,
              size_t *reply_len)
 {
-    uint8_t k[CPS_WIRE_ID_MAX + 9];
+    uint8_t k[8];
     struct cps_entry e;
     struct cps_val v;
     uint64_t index;
     int rc;
 
-    rc = cps_store_get(txn, CPS_DB_PSEQ, k, pseq_key(k, up->partner, up->seq), &v);
-    if (rc == CPS_ENOTFOUND || (rc == 0 && v.len != 8)) {
+    rc = cps_replay_find(txn, &cps_replay_hub, up->partner, up->seq, &index);
+    if (rc == CPS_ENOTFOUND || rc == CPS_ESTORE) {
         /* the index lost this entry: refuse this frame only, never stall the round */
         cps_log(CPS_LOG_ERR, "store: no log index for partner=%s seq=%" PRIu64, up->partner,
                 up->seq);
@@ -127,7 +85,6 @@ on_duplicate(struct cps_txn *txn, const struct cps_update *up, uint8_t **reply,
     }
     if (rc != 0)
         return rc;
-    index = cps_store_get_be64(v.data);
     cps_store_be64(k, index);
     if ((rc = cps_store_get(txn, CPS_DB_LOG, k, 8, &v)) != 0)
         return rc;
@@ -146,7 +103,7 @@ on_duplicate(struct cps_txn *txn, const struct cps_update *up, uint8_t **reply,
     return ack(up->seq, index, e.status, e.code, e.reason, e.reason_len, reply, reply_len);
 }
 
-/* Append the entry, map (partner, seq) to it, advance the partner; apply when accepted. */
+/* Log the decided entry: the log, the tree, the chain and (when accepted) the dataset. */
 static int
 append(struct cps_txn *txn, const struct cps_update *up, struct cps_pstate *ps, int code,
        const char *reason, uint64_t *index)
@@ -156,32 +113,16 @@ append(struct cps_txn *txn, const struct cps_update *up, struct cps_pstate *ps, 
         .status = code == 0 ? CPS_ACK_APPLIED : CPS_ACK_REJECTED, .code = code,
         .reason = reason, .reason_len = strlen(reason), .received_ms = cps_wire_now_ms(),
     };
-    uint8_t k[CPS_WIRE_ID_MAX + 9], ix[8], *buf = NULL;
+    uint8_t *buf = NULL;
     size_t len;
     int rc;
 
-    if ((rc = cps_store_meta_get_u64(txn, "log_size", index)) != 0 ||
-        (rc = cps_wire_encode_entry(&e, &buf, &len)) != 0)
+    if ((rc = cps_wire_encode_entry(&e, &buf, &len)) != 0)
         return rc;
-    cps_store_be64(ix, *index);
-    rc = cps_store_put(txn, CPS_DB_LOG, ix, sizeof ix, buf, len, CPS_STORE_APPEND);
-    free(buf);
-    if (rc != 0 ||
-        (rc = cps_store_put(txn, CPS_DB_PSEQ, k, pseq_key(k, up->partner, up->seq), ix,
-                            sizeof ix, CPS_STORE_NOOVERWRITE)) != 0 ||
-        (rc = cps_store_meta_put_u64(txn, "log_size", *index + 1)) != 0)
-        return rc;
-    if (code == 0 && (rc = cps_apply_update(txn, up)) != 0)
-        return rc;
-    ps->last_seq = up->seq;
-    cps_wire_update_hash(up->signed_bytes, up->signed_len, ps->last_hash);
     ps->last_seen_ms = e.received_ms;
-    ps->last_index = *index;
-    if (code == 0)
-        ps->accepted++;
-    else
-        ps->rejected++;
-    return save_pstate(txn, up->partner, ps);
+    rc = cps_replay_append(txn, &cps_replay_hub, buf, len, up, e.status, ps, index);
+    free(buf);
+    return rc;
 }
 
 static int
@@ -241,7 +182,7 @@ on_update(struct hub *h, struct cps_txn *txn, const struct cps_msg *m, uint8_t *
         snprintf(why, sizeof why, "update is for programme '%s'", up->programme);
         goto refuse;
     }
-    if ((rc = load_pstate(txn, up->partner, &ps)) != 0)
+    if ((rc = cps_replay_chain_get(txn, &cps_replay_hub, up->partner, &ps)) != 0)
         goto done;
     if (up->seq <= ps.last_seq) {
         rc = on_duplicate(txn, up, reply, reply_len);
@@ -306,7 +247,8 @@ hub_ingest(struct hub *h, struct cps_txn *txn, const char *user_id, const uint8_
                 user_id, cps_errname(rc), frame_len);
         return hub_refuse(0, rc, "frame does not decode", 0, reply, reply_len);
     }
-    if (m.type != CPS_MSG_HELLO && m.type != CPS_MSG_UPDATE) {
+    if (m.type != CPS_MSG_HELLO && m.type != CPS_MSG_UPDATE && m.type != CPS_MSG_PULL &&
+        m.type != CPS_MSG_PROVE) {
         cps_log(CPS_LOG_WARN, "refused partner=%s code=EMALFORMED reason=\"message type %d "
                               "is not for the hub\"",
                 user_id, (int)m.type);
@@ -321,7 +263,14 @@ hub_ingest(struct hub *h, struct cps_txn *txn, const char *user_id, const uint8_
         return hub_refuse(m.type == CPS_MSG_UPDATE ? m.seq : 0, CPS_EIDENTITY, why, 0, reply,
                           reply_len);
     }
-    if (m.type == CPS_MSG_HELLO)
+    switch (m.type) {
+    case CPS_MSG_HELLO:
         return on_hello(h, txn, &m, reply, reply_len);
-    return on_update(h, txn, &m, reply, reply_len);
+    case CPS_MSG_PULL:
+        return hub_on_pull(h, txn, &m, reply, reply_len);
+    case CPS_MSG_PROVE:
+        return hub_on_prove(h, txn, &m, reply, reply_len);
+    default:
+        return on_update(h, txn, &m, reply, reply_len);
+    }
 }

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "cps/cli.h"
 #include "cps/crypto.h"
 #include "keys.h"
 
@@ -44,32 +45,33 @@ cmd_gen_main(int argc, char **argv)
             break;
         case 'h':
             usage(stdout);
-            return EXIT_DONE;
+            return CPS_EXIT_OK;
         default:
-            return keys_bad_option("gen", c, argv, usage);
+            return keys_bad_option(KEYS_PROG " gen", c, argv, usage);
         }
     }
     if (argc - optind != 1) {
-        keys_err("gen", argc - optind == 0 ? "FILE missing" : "too many arguments");
+        cps_cli_error(KEYS_PROG " gen", argc - optind == 0 ? "FILE missing" : "too many arguments");
         usage(stderr);
-        return EXIT_USAGE;
+        return CPS_EXIT_USAGE;
     }
     path = argv[optind];
     if ((rc = cps_crypto_keyfile_create(path, force)) != 0) {
         if (rc == -EEXIST)
-            keys_err("gen", "%s: already exists%s", path,
-                     force ? " and is not a regular file" : " (--force replaces it)");
+            cps_cli_error(KEYS_PROG " gen", "%s: already exists%s", path,
+                          force ? " and is not a regular file" : " (--force replaces it)");
         else
-            keys_err("gen", "%s: %s", path, cps_strerror(rc));
-        return EXIT_USAGE;
+            cps_cli_error(KEYS_PROG " gen", "%s: %s", path, cps_strerror(rc));
+        return CPS_EXIT_USAGE;
     }
     if ((rc = cps_crypto_keys_load(&keys, path)) != 0) {
-        keys_err("gen", "%s: written, but cannot be read back: %s", path, cps_strerror(rc));
-        return EXIT_USAGE;
+        cps_cli_error(KEYS_PROG " gen", "%s: written, but cannot be read back: %s", path,
+                      cps_strerror(rc));
+        return CPS_EXIT_USAGE;
     }
     cps_crypto_keys_public(keys, &pub);
     cps_crypto_keys_free(&keys);
     cps_crypto_keyid_hex(&pub, hex);
     printf("key id %s\n", hex);
-    return EXIT_DONE;
+    return CPS_EXIT_OK;
 }

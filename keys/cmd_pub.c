@@ -7,6 +7,7 @@
 #include <getopt.h>
 #include <stdio.h>
 
+#include "cps/cli.h"
 #include "cps/crypto.h"
 #include "cps/note.h"
 #include "keys.h"
@@ -43,33 +44,34 @@ cmd_pub_main(int argc, char **argv)
             break;
         case 'h':
             usage(stdout);
-            return EXIT_DONE;
+            return CPS_EXIT_OK;
         default:
-            return keys_bad_option("pub", c, argv, usage);
+            return keys_bad_option(KEYS_PROG " pub", c, argv, usage);
         }
     }
     if (argc - optind != 1) {
-        keys_err("pub", argc - optind == 0 ? "FILE missing" : "too many arguments");
+        cps_cli_error(KEYS_PROG " pub", argc - optind == 0 ? "FILE missing" : "too many arguments");
         usage(stderr);
-        return EXIT_USAGE;
+        return CPS_EXIT_USAGE;
     }
     path = argv[optind];
     if ((rc = cps_crypto_keys_load(&keys, path)) != 0) {
-        keys_err("pub", "%s: %s", path, cps_strerror(rc));
-        return EXIT_USAGE;
+        cps_cli_error(KEYS_PROG " pub", "%s: %s", path, cps_strerror(rc));
+        return CPS_EXIT_USAGE;
     }
     cps_crypto_keys_public(keys, &pub);
     cps_crypto_keys_free(&keys);
     if (name == NULL) {
         cps_crypto_pub_encode(&pub, tok);
         printf("%s\n", tok);
-        return EXIT_DONE;
+        return CPS_EXIT_OK;
     }
     if (cps_note_vkey_format(vkey, name, pub.sign) != 0) {
-        keys_err("pub", "--vkey %s: a key name must be 1-%d bytes without spaces or '+'", name,
-                 CPS_NOTE_NAME_MAX - 1);
-        return EXIT_USAGE;
+        cps_cli_error(KEYS_PROG " pub",
+                      "--vkey %s: a key name must be 1-%d bytes without spaces or '+'", name,
+                      CPS_NOTE_NAME_MAX - 1);
+        return CPS_EXIT_USAGE;
     }
     printf("%s\n", vkey);
-    return EXIT_DONE;
+    return CPS_EXIT_OK;
 }

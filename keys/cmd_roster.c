@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cps/cli.h"
 #include "cps/crypto.h"
 #include "cps/err.h"
 #include "cps/note.h"
@@ -58,9 +59,9 @@ usage(FILE *f)
 static int
 misuse(const char *cmd, const char *what)
 {
-    keys_err(cmd, "%s", what);
+    cps_cli_error(cmd, "%s", what);
     usage(stderr);
-    return EXIT_USAGE;
+    return CPS_EXIT_USAGE;
 }
 
 static int
@@ -68,11 +69,12 @@ read_roster(const char *cmd, const char *path, char **text, size_t *len)
 {
     int rc;
 
-    if ((rc = keys_read_text(path, text, len)) != 0) {
-        keys_err(cmd, "%s: %s", path, rc == CPS_ETOOBIG ? "larger than 4 MiB" : cps_strerror(rc));
-        return EXIT_USAGE;
+    if ((rc = cps_cli_read_file(path, CPS_CLI_ROSTER_MAX, text, len)) != 0) {
+        cps_cli_error(cmd, "%s: %s", path,
+                      rc == CPS_ETOOBIG ? "larger than 4 MiB" : cps_strerror(rc));
+        return CPS_EXIT_USAGE;
     }
-    return EXIT_DONE;
+    return CPS_EXIT_OK;
 }
 
 /* Length of the unsigned body: up to and including the line before the first blank line. */
@@ -88,9 +90,9 @@ body_length(const char *text, size_t len)
 }
 
 static void
-vkey_id(char out[9], const struct cps_note_verifier *v)
+key_id_hex(char out[9], const uint8_t id[4])
 {
-    snprintf(out, 9, "%02x%02x%02x%02x", v->id[0], v->id[1], v->id[2], v->id[3]);
+    snprintf(out, 9, "%02x%02x%02x%02x", id[0], id[1], id[2], id[3]);
 }
 
 /* ---- new ---- */
@@ -136,35 +138,37 @@ roster_new(int argc, char **argv)
             break;
         case 'h':
             usage(stdout);
-            return EXIT_DONE;
+            return CPS_EXIT_OK;
         default:
-            return keys_bad_option("roster new", c, argv, usage);
+            return keys_bad_option(KEYS_PROG " roster new", c, argv, usage);
         }
     }
     if (optind != argc)
-        return misuse("roster new", "too many arguments");
+        return misuse(KEYS_PROG " roster new", "too many arguments");
     if (programme == NULL || keyfile == NULL || name == NULL || hubtok == NULL)
-        return misuse("roster new", "--programme, --programme-key, --name and --hub are needed");
+        return misuse(KEYS_PROG " roster new",
+                      "--programme, --programme-key, --name and --hub are needed");
 
     memset(&r, 0, sizeof r);
     if (strlen(programme) >= sizeof r.programme) {
-        keys_err("roster new", "--programme %s: at most %zu bytes", programme,
-                 sizeof r.programme - 1);
-        return EXIT_USAGE;
+        cps_cli_error(KEYS_PROG " roster new", "--programme %s: at most %zu bytes", programme,
+                      sizeof r.programme - 1);
+        return CPS_EXIT_USAGE;
     }
     strcpy(r.programme, programme);
     r.serial = 1;
     if (cps_crypto_pub_decode(&r.hub, hubtok) != 0) {
-        keys_err("roster new", "--hub: not a cps1: identity (see cps-keys pub)");
-        return EXIT_USAGE;
+        cps_cli_error(KEYS_PROG " roster new", "--hub: not a cps1: identity (see cps-keys pub)");
+        return CPS_EXIT_USAGE;
     }
     if (strlen(name) >= sizeof r.programme_key.name) {
-        keys_err("roster new", "--name: at most %zu bytes", sizeof r.programme_key.name - 1);
-        return EXIT_USAGE;
+        cps_cli_error(KEYS_PROG " roster new", "--name: at most %zu bytes",
+                      sizeof r.programme_key.name - 1);
+        return CPS_EXIT_USAGE;
     }
     if ((rc = cps_crypto_keys_load(&keys, keyfile)) != 0) {
-        keys_err("roster new", "%s: %s", keyfile, cps_strerror(rc));
-        return EXIT_USAGE;
+        cps_cli_error(KEYS_PROG " roster new", "%s: %s", keyfile, cps_strerror(rc));
+        return CPS_EXIT_USAGE;
     }
     cps_crypto_keys_public(keys, &pub);
     cps_crypto_keys_free(&keys);
@@ -173,24 +177,25 @@ roster_new(int argc, char **argv)
     cps_note_keyid(name, pub.sign, r.programme_key.id);
 
     if ((rc = cps_roster_format(&r, &text, &len)) != 0) {
-        keys_err("roster new", "--name %s: %s", name,
-                 rc == CPS_EMALFORMED ? "a key name has no spaces or '+'" : cps_strerror(rc));
-        return EXIT_USAGE;
+        cps_cli_error(KEYS_PROG " roster new", "--name %s: %s", name,
+                      rc == CPS_EMALFORMED ? "a key name has no spaces or '+'" : cps_strerror(rc));
+        return CPS_EXIT_USAGE;
     }
     /* what we write must read back: this checks the programme id with the parser's words */
     if ((rc = cps_roster_parse(&check, text, len, err, sizeof err)) != 0) {
-        keys_err("roster new", "%s", err);
+        cps_cli_error(KEYS_PROG " roster new", "%s", err);
         free(text);
-        return EXIT_USAGE;
+        return CPS_EXIT_USAGE;
     }
     cps_roster_free(&check);
-    if ((rc = keys_write_new(out, text, len)) != 0) {
-        keys_err("roster new", "%s: %s", out, rc == -EEXIST ? "already exists" : cps_strerror(rc));
+    if ((rc = cps_cli_write_new(out, text, len, 0644)) != 0) {
+        cps_cli_error(KEYS_PROG " roster new", "%s: %s", out,
+                      rc == -EEXIST ? "already exists" : cps_strerror(rc));
         free(text);
-        return EXIT_USAGE;
+        return CPS_EXIT_USAGE;
     }
     free(text);
-    return EXIT_DONE;
+    return CPS_EXIT_OK;
 }
 
 /* ---- add ---- */
@@ -214,19 +219,19 @@ build_partner(struct cps_roster_partner *p, const char *id, const char *country,
     memset(p, 0, sizeof *p);
     if (id[0] != 'P' || strlen(id) < 3 || strlen(id) >= sizeof p->id ||
         strspn(id + 1, "0123456789") != strlen(id + 1)) {
-        keys_err("roster add", "--id %s: P and two or more digits (P07)", id);
-        return EXIT_USAGE;
+        cps_cli_error(KEYS_PROG " roster add", "--id %s: P and two or more digits (P07)", id);
+        return CPS_EXIT_USAGE;
     }
     strcpy(p->id, id);
     if (strlen(country) != 2 || strspn(country, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != 2) {
-        keys_err("roster add", "--country %s: an ISO 3166-1 alpha-2 code in upper case (IT)",
-                 country);
-        return EXIT_USAGE;
+        cps_cli_error(KEYS_PROG " roster add",
+                      "--country %s: an ISO 3166-1 alpha-2 code in upper case (IT)", country);
+        return CPS_EXIT_USAGE;
     }
     strcpy(p->country, country);
     if (!in_types(type)) {
-        keys_err("roster add", "--type %s: not a partner type (see --help)", type);
-        return EXIT_USAGE;
+        cps_cli_error(KEYS_PROG " roster add", "--type %s: not a partner type (see --help)", type);
+        return CPS_EXIT_USAGE;
     }
     strcpy(p->type, type);
     if (strcmp(status, "active") == 0) {
@@ -236,21 +241,22 @@ build_partner(struct cps_roster_partner *p, const char *id, const char *country,
     } else if (strcmp(status, "revoked") == 0) {
         p->status = CPS_PARTNER_REVOKED;
     } else {
-        keys_err("roster add", "--status %s: active, inactive or revoked", status);
-        return EXIT_USAGE;
+        cps_cli_error(KEYS_PROG " roster add", "--status %s: active, inactive or revoked", status);
+        return CPS_EXIT_USAGE;
     }
     if (cps_crypto_pub_decode(&p->pub, tok) != 0) {
-        keys_err("roster add", "--pub: not a cps1: identity (see cps-keys pub)");
-        return EXIT_USAGE;
+        cps_cli_error(KEYS_PROG " roster add", "--pub: not a cps1: identity (see cps-keys pub)");
+        return CPS_EXIT_USAGE;
     }
     if (name[0] == '\0' || strlen(name) >= sizeof p->name || name[0] == ' ' ||
         name[strlen(name) - 1] == ' ' || strpbrk(name, "\n\r\t") != NULL) {
-        keys_err("roster add", "--name: 1-%zu bytes on one line, no space at either end",
-                 sizeof p->name - 1);
-        return EXIT_USAGE;
+        cps_cli_error(KEYS_PROG " roster add",
+                      "--name: 1-%zu bytes on one line, no space at either end",
+                      sizeof p->name - 1);
+        return CPS_EXIT_USAGE;
     }
     strcpy(p->name, name);
-    return EXIT_DONE;
+    return CPS_EXIT_OK;
 }
 
 static int
@@ -275,7 +281,7 @@ roster_add(int argc, char **argv)
     char *text = NULL, *out = NULL, err[256];
     size_t len, out_len;
     bool replace = false, existed;
-    int c, rc, ex = EXIT_USAGE;
+    int c, rc, ex = CPS_EXIT_USAGE;
 
     opterr = 0;
     optind = 1;
@@ -304,61 +310,64 @@ roster_add(int argc, char **argv)
             break;
         case 'h':
             usage(stdout);
-            return EXIT_DONE;
+            return CPS_EXIT_OK;
         default:
-            return keys_bad_option("roster add", c, argv, usage);
+            return keys_bad_option(KEYS_PROG " roster add", c, argv, usage);
         }
     }
     if (argc - optind != 1)
-        return misuse("roster add", argc == optind ? "ROSTER missing" : "too many arguments");
+        return misuse(KEYS_PROG " roster add",
+                      argc == optind ? "ROSTER missing" : "too many arguments");
     path = argv[optind];
     if (id == NULL || country == NULL || type == NULL || tok == NULL || name == NULL)
-        return misuse("roster add", "--id, --country, --type, --pub and --name are needed");
-    if ((ex = build_partner(&p, id, country, type, status, tok, name)) != EXIT_DONE)
+        return misuse(KEYS_PROG " roster add",
+                      "--id, --country, --type, --pub and --name are needed");
+    if ((ex = build_partner(&p, id, country, type, status, tok, name)) != CPS_EXIT_OK)
         return ex;
-    if ((ex = read_roster("roster add", path, &text, &len)) != EXIT_DONE)
+    if ((ex = read_roster(KEYS_PROG " roster add", path, &text, &len)) != CPS_EXIT_OK)
         return ex;
-    ex = EXIT_USAGE;
+    ex = CPS_EXIT_USAGE;
     if ((rc = cps_roster_parse(&r, text, len, err, sizeof err)) != 0) {
-        keys_err("roster add", "%s: %s", path, err);
+        cps_cli_error(KEYS_PROG " roster add", "%s: %s", path, err);
         goto done;
     }
     existed = cps_roster_find(r, p.id) != NULL;
     if (existed && !replace) {
-        keys_err("roster add", "%s: partner %s is already listed (--replace replaces it)", path,
-                 p.id);
-        ex = EXIT_NO;
+        cps_cli_error(KEYS_PROG " roster add",
+                      "%s: partner %s is already listed (--replace replaces it)", path, p.id);
+        ex = CPS_EXIT_NO;
         goto done;
     }
     clash = cps_roster_find_curve(r, p.pub.curve);
     if ((rc = cps_roster_add(r, &p, replace)) != 0) {
         if (rc == CPS_EEXIST)
-            keys_err("roster add", "%s: partner %s: these keys are already partner %s's", path,
-                     p.id, clash != NULL ? clash->id : "another");
+            cps_cli_error(KEYS_PROG " roster add",
+                          "%s: partner %s: these keys are already partner %s's", path, p.id,
+                          clash != NULL ? clash->id : "another");
         else
-            keys_err("roster add", "%s: partner %s: %s", path, p.id, cps_strerror(rc));
-        ex = rc == CPS_EEXIST ? EXIT_NO : EXIT_USAGE;
+            cps_cli_error(KEYS_PROG " roster add", "%s: partner %s: %s", path, p.id,
+                          cps_strerror(rc));
+        ex = rc == CPS_EEXIST ? CPS_EXIT_NO : CPS_EXIT_USAGE;
         goto done;
     }
     if (r->serial == UINT64_MAX) {
-        keys_err("roster add", "%s: serial cannot grow any more", path);
+        cps_cli_error(KEYS_PROG " roster add", "%s: serial cannot grow any more", path);
         goto done;
     }
     r->serial++;
     /* the text changes, so the signatures go: the roster must be signed again */
     if ((rc = cps_roster_format(r, &out, &out_len)) != 0) {
-        keys_err("roster add", "%s: %s", path, cps_strerror(rc));
+        cps_cli_error(KEYS_PROG " roster add", "%s: %s", path, cps_strerror(rc));
         goto done;
     }
-    if ((rc = keys_write_atomic(path, out, out_len)) != 0) {
-        keys_err("roster add", "%s: %s", path, cps_strerror(rc));
+    if ((rc = cps_cli_write_file(path, out, out_len, 0644)) != 0) {
+        cps_cli_error(KEYS_PROG " roster add", "%s: %s", path, cps_strerror(rc));
         goto done;
     }
-    fprintf(stderr,
-            "cps-keys roster add: %s: partner %s %s, serial %" PRIu64
-            "; unsigned until 'cps-keys roster sign'\n",
-            path, p.id, existed ? "replaced" : "added", r->serial);
-    ex = EXIT_DONE;
+    cps_cli_error(KEYS_PROG " roster add",
+                  "%s: partner %s %s, serial %" PRIu64 "; unsigned until 'cps-keys roster sign'",
+                  path, p.id, existed ? "replaced" : "added", r->serial);
+    ex = CPS_EXIT_OK;
 done:
     cps_roster_free(&r);
     free(text);
@@ -384,7 +393,7 @@ roster_sign(int argc, char **argv)
     char *text = NULL, *note = NULL, *out = NULL, err[256], want[9], have[9];
     size_t len, body_len, note_len, out_len, pos, i;
     uint8_t id[4];
-    int c, rc, ex = EXIT_USAGE;
+    int c, rc, ex = CPS_EXIT_USAGE;
 
     opterr = 0;
     optind = 1;
@@ -398,49 +407,51 @@ roster_sign(int argc, char **argv)
             break;
         case 'h':
             usage(stdout);
-            return EXIT_DONE;
+            return CPS_EXIT_OK;
         default:
-            return keys_bad_option("roster sign", c, argv, usage);
+            return keys_bad_option(KEYS_PROG " roster sign", c, argv, usage);
         }
     }
     if (argc - optind != 1)
-        return misuse("roster sign", argc == optind ? "ROSTER missing" : "too many arguments");
+        return misuse(KEYS_PROG " roster sign",
+                      argc == optind ? "ROSTER missing" : "too many arguments");
     path = argv[optind];
     if (keyfile == NULL)
-        return misuse("roster sign", "--key is needed");
-    if ((ex = read_roster("roster sign", path, &text, &len)) != EXIT_DONE)
+        return misuse(KEYS_PROG " roster sign", "--key is needed");
+    if ((ex = read_roster(KEYS_PROG " roster sign", path, &text, &len)) != CPS_EXIT_OK)
         return ex;
-    ex = EXIT_USAGE;
+    ex = CPS_EXIT_USAGE;
     if ((rc = cps_roster_parse(&r, text, len, err, sizeof err)) != 0) {
-        keys_err("roster sign", "%s: %s", path, err);
+        cps_cli_error(KEYS_PROG " roster sign", "%s: %s", path, err);
         goto done;
     }
     if (name == NULL)
         name = r->programme_key.name;
     if ((rc = cps_crypto_keys_load(&keys, keyfile)) != 0) {
-        keys_err("roster sign", "%s: %s", keyfile, cps_strerror(rc));
+        cps_cli_error(KEYS_PROG " roster sign", "%s: %s", keyfile, cps_strerror(rc));
         goto done;
     }
     cps_crypto_keys_public(keys, &pub);
     cps_note_keyid(name, pub.sign, id);
-    vkey_id(want, &r->programme_key);
-    snprintf(have, sizeof have, "%02x%02x%02x%02x", id[0], id[1], id[2], id[3]);
+    key_id_hex(want, r->programme_key.id);
+    key_id_hex(have, id);
     if (strcmp(name, r->programme_key.name) != 0 ||
         !cps_crypto_equal(pub.sign, r->programme_key.pk, sizeof pub.sign)) {
-        keys_err("roster sign", "%s: key %s+%s is not the roster's programme key %s+%s", keyfile,
-                 name, have, r->programme_key.name, want);
-        ex = EXIT_NO;
+        cps_cli_error(KEYS_PROG " roster sign",
+                      "%s: key %s+%s is not the roster's programme key %s+%s", keyfile, name, have,
+                      r->programme_key.name, want);
+        ex = CPS_EXIT_NO;
         goto done;
     }
     /* sign the bytes as they stand: never a re-encoding */
     body_len = body_length(text, len);
     if ((rc = cps_note_sign(&note, &note_len, text, body_len, name, keys)) != 0) {
-        keys_err("roster sign", "%s: cannot sign: %s", path, cps_strerror(rc));
+        cps_cli_error(KEYS_PROG " roster sign", "%s: cannot sign: %s", path, cps_strerror(rc));
         goto done;
     }
     /* keep other keys' signature lines; ours replaces any older one under the same name */
     if ((out = malloc(note_len + len + 1)) == NULL) {
-        keys_err("roster sign", "%s", cps_strerror(-ENOMEM));
+        cps_cli_error(KEYS_PROG " roster sign", "%s", cps_strerror(-ENOMEM));
         goto done;
     }
     memcpy(out, note, note_len);
@@ -459,11 +470,11 @@ roster_sign(int argc, char **argv)
         memcpy(out + out_len, text + pos, i + 1 - pos);
         out_len += i + 1 - pos;
     }
-    if ((rc = keys_write_atomic(path, out, out_len)) != 0) {
-        keys_err("roster sign", "%s: %s", path, cps_strerror(rc));
+    if ((rc = cps_cli_write_file(path, out, out_len, 0644)) != 0) {
+        cps_cli_error(KEYS_PROG " roster sign", "%s: %s", path, cps_strerror(rc));
         goto done;
     }
-    ex = EXIT_DONE;
+    ex = CPS_EXIT_OK;
 done:
     cps_crypto_keys_free(&keys);
     cps_roster_free(&r);
@@ -485,10 +496,10 @@ load(const char *cmd, const char *path, const char *vkey, struct cps_roster **r)
     int rc, ex;
 
     if (vkey != NULL && cps_note_vkey_parse(&v, vkey) != 0) {
-        keys_err(cmd, "--programme: not a verifier key (see cps-keys pub FILE --vkey NAME)");
-        return EXIT_USAGE;
+        cps_cli_error(cmd, "--programme: not a verifier key (see cps-keys pub FILE --vkey NAME)");
+        return CPS_EXIT_USAGE;
     }
-    if ((ex = read_roster(cmd, path, &text, &len)) != EXIT_DONE)
+    if ((ex = read_roster(cmd, path, &text, &len)) != CPS_EXIT_OK)
         return ex;
     if (vkey != NULL)
         rc = cps_roster_verify(r, text, len, vkey, err, sizeof err);
@@ -496,14 +507,14 @@ load(const char *cmd, const char *path, const char *vkey, struct cps_roster **r)
         rc = cps_roster_parse(r, text, len, err, sizeof err);
     free(text);
     if (rc == -ENOMEM) {
-        keys_err(cmd, "%s", cps_strerror(rc));
-        return EXIT_USAGE;
+        cps_cli_error(cmd, "%s", cps_strerror(rc));
+        return CPS_EXIT_USAGE;
     }
     if (rc != 0) {
-        keys_err(cmd, "%s: not valid: %s", path, err);
-        return EXIT_NO;
+        cps_cli_error(cmd, "%s: not valid: %s", path, err);
+        return CPS_EXIT_NO;
     }
-    return EXIT_DONE;
+    return CPS_EXIT_OK;
 }
 
 static int
@@ -514,7 +525,8 @@ roster_check(int argc, char **argv, bool show)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *cmd = show ? "roster show" : "roster verify", *vkey = NULL, *path;
+    const char *cmd = show ? KEYS_PROG " roster show" : KEYS_PROG " roster verify", *vkey = NULL,
+               *path;
     struct cps_roster *r = NULL;
     char kid[9], hex[17];
     size_t i;
@@ -529,7 +541,7 @@ roster_check(int argc, char **argv, bool show)
             break;
         case 'h':
             usage(stdout);
-            return EXIT_DONE;
+            return CPS_EXIT_OK;
         default:
             return keys_bad_option(cmd, c, argv, usage);
         }
@@ -539,17 +551,17 @@ roster_check(int argc, char **argv, bool show)
     path = argv[optind];
     if (!show && vkey == NULL)
         return misuse(cmd, "--programme VKEY is needed");
-    if ((ex = load(cmd, path, vkey, &r)) != EXIT_DONE)
+    if ((ex = load(cmd, path, vkey, &r)) != CPS_EXIT_OK)
         return ex;
-    vkey_id(kid, &r->programme_key);
+    key_id_hex(kid, r->programme_key.id);
     if (!show) {
         printf("ok: roster %s serial %" PRIu64 ", %zu partners, signed by %s+%s\n", r->programme,
                r->serial, r->n_partners, r->programme_key.name, kid);
         cps_roster_free(&r);
-        return EXIT_DONE;
+        return CPS_EXIT_OK;
     }
     if (vkey == NULL)
-        keys_err(cmd, "%s: signature not checked (give --programme VKEY to check it)", path);
+        cps_cli_error(cmd, "%s: signature not checked (give --programme VKEY to check it)", path);
     cps_crypto_keyid_hex(&r->hub, hex);
     printf("roster %s serial %" PRIu64 " (%s)\nprogramme-key %s+%s\nhub key=%s\n", r->programme,
            r->serial, vkey != NULL ? "signature verified" : "signature not checked",
@@ -562,7 +574,7 @@ roster_check(int argc, char **argv, bool show)
                cps_roster_status_name(p->status), hex, p->name);
     }
     cps_roster_free(&r);
-    return EXIT_DONE;
+    return CPS_EXIT_OK;
 }
 
 static int
@@ -591,15 +603,15 @@ cmd_roster_main(int argc, char **argv)
     size_t i;
 
     if (argc < 2)
-        return misuse("roster", "subcommand missing");
+        return misuse(KEYS_PROG " roster", "subcommand missing");
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
         usage(stdout);
-        return EXIT_DONE;
+        return CPS_EXIT_OK;
     }
     for (i = 0; i < sizeof subcommands / sizeof subcommands[0]; i++)
         if (strcmp(argv[1], subcommands[i].name) == 0)
             return subcommands[i].run(argc - 1, argv + 1);
-    keys_err("roster", "%s: unknown subcommand", argv[1]);
+    cps_cli_error(KEYS_PROG " roster", "%s: unknown subcommand", argv[1]);
     usage(stderr);
-    return EXIT_USAGE;
+    return CPS_EXIT_USAGE;
 }

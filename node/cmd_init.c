@@ -3,13 +3,10 @@
  * cps-node init: check that the key file belongs to the partner named in the signed roster,
  * then create the node's store and record its configuration.
  */
-#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "cps/cli.h"
 #include "commands.h"
@@ -50,7 +47,7 @@ cmd_init_main(int argc, char **argv)
     struct cps_store *st = NULL;
     struct cps_txn *txn = NULL;
     struct cps_pubkeys pub;
-    char why[256], abs_dir[PATH_MAX], abs_key[PATH_MAX], path[PATH_MAX + 32], *text = NULL;
+    char abs_dir[PATH_MAX], abs_key[PATH_MAX], *text = NULL;
     uint8_t zero[CPS_CRYPTO_HASH_BYTES] = { 0 };
     size_t text_len;
     int c, rc, ret = CPS_EXIT_USAGE;
@@ -84,14 +81,9 @@ cmd_init_main(int argc, char **argv)
         cps_cli_error(NODE_PROG " init", "%s", cps_strerror(rc));
         return CPS_EXIT_USAGE;
     }
-    if ((rc = cps_cli_read_file(roster_path, 4u << 20, &text, &text_len)) != 0) {
-        cps_cli_error(NODE_PROG " init", "%s: %s", roster_path, cps_strerror(rc));
-        goto done;
-    }
-    if ((rc = cps_roster_verify(&roster, text, text_len, vkey, why, sizeof why)) != 0) {
-        cps_cli_error(NODE_PROG " init", "%s: %s", roster_path,
-                      rc == CPS_EMALFORMED ? why : cps_strerror(rc));
-        ret = CPS_EXIT_NO;
+    if ((rc = cps_cli_roster_read(NODE_PROG " init", roster_path, vkey, &roster, &text,
+                                  &text_len)) != CPS_EXIT_OK) {
+        ret = rc;
         goto done;
     }
     if ((p = cps_roster_find(roster, partner)) == NULL) {
@@ -110,19 +102,8 @@ cmd_init_main(int argc, char **argv)
         ret = CPS_EXIT_NO;
         goto done;
     }
-    if (mkdir(abs_dir, 0700) != 0 && errno != EEXIST) {
-        cps_cli_error(NODE_PROG " init", "%s: %s", abs_dir, strerror(errno));
-        goto done;
-    }
-    snprintf(path, sizeof path, "%s/data.mdb", abs_dir);
-    if (access(path, F_OK) == 0) {
-        cps_cli_error(NODE_PROG " init", "%s: already initialised", abs_dir);
-        ret = CPS_EXIT_NO;
-        goto done;
-    }
-    snprintf(path, sizeof path, "%s/" NODE_ROSTER_FILE, abs_dir);
-    if ((rc = cps_cli_write_file(path, text, text_len, 0644)) != 0) {
-        cps_cli_error(NODE_PROG " init", "%s: %s", path, cps_strerror(rc));
+    if ((rc = cps_cli_dir_create(NODE_PROG " init", abs_dir, text, text_len)) != CPS_EXIT_OK) {
+        ret = rc;
         goto done;
     }
     if ((rc = cps_store_open(&st, abs_dir, 0)) != 0 ||

@@ -15,52 +15,8 @@
 #include "commands.h"
 #include "node.h"
 
-/* Parse --dir and --help (and, with fmt_out, --format/--collection/--partner). Returns -1
- * to go on, or an exit code. */
-static int
-parse_common(int argc, char **argv, const char *usage_text, const char **dir,
-             struct cps_export_filter *filter, enum cps_export_format *fmt_out)
-{
-    static const struct option opts[] = {
-        { "dir", required_argument, NULL, 'd' },     { "format", required_argument, NULL, 'f' },
-        { "collection", required_argument, NULL, 'c' },
-        { "partner", required_argument, NULL, 'p' }, { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
-    };
-    int c;
-
-    while ((c = getopt_long(argc, argv, "d:f:c:p:h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'd':
-            *dir = optarg;
-            break;
-        case 'f':
-        case 'c':
-        case 'p':
-            if (fmt_out == NULL)
-                goto misuse;
-            if (c == 'c')
-                filter->coll = optarg;
-            else if (c == 'p')
-                filter->partner = optarg;
-            else if (cps_export_parse_format(optarg, fmt_out) != 0) {
-                cps_cli_error(NODE_PROG, "--format %s: expected ndjson or csv", optarg);
-                goto misuse;
-            }
-            break;
-        case 'h':
-            fputs(usage_text, stdout);
-            return CPS_EXIT_OK;
-        default:
-            goto misuse;
-        }
-    }
-    *dir = node_dir(*dir);
-    return -1;
-misuse:
-    fputs(usage_text, stderr);
-    return CPS_EXIT_USAGE;
-}
+/* get, ls and export read the node's own records, or with `replica` the programme's. */
+static enum cps_db records_db = CPS_DB_RECORDS;
 
 struct one_op {
     struct node_op op;
@@ -111,7 +67,7 @@ write_one(const char *cmd, const char *dir, const char *coll, const char *key,
         }
         free(json);
     }
-    if (node_open(&n, dir, true, err, sizeof err) != 0) {
+    if (node_open(&n, node_dir(dir), true, err, sizeof err) != 0) {
         cps_cli_error(cmd, "%s", err);
         free(value);
         return CPS_EXIT_USAGE;
@@ -148,7 +104,8 @@ cmd_put_main(int argc, char **argv)
     const char *dir = NULL;
     int rc;
 
-    if ((rc = parse_common(argc, argv, usage_text, &dir, NULL, NULL)) >= 0)
+    if ((rc = cps_cli_parse_dir_opts(argc, argv, NODE_PROG " put", usage_text, &dir, NULL,
+                                      NULL)) >= 0)
         return rc;
     if (argc - optind != 3) {
         fputs(usage_text, stderr);
@@ -166,7 +123,8 @@ cmd_del_main(int argc, char **argv)
     const char *dir = NULL;
     int rc;
 
-    if ((rc = parse_common(argc, argv, usage_text, &dir, NULL, NULL)) >= 0)
+    if ((rc = cps_cli_parse_dir_opts(argc, argv, NODE_PROG " del", usage_text, &dir, NULL,
+                                      NULL)) >= 0)
         return rc;
     if (argc - optind != 2) {
         fputs(usage_text, stderr);
@@ -189,7 +147,8 @@ cmd_get_main(int argc, char **argv)
     char err[512], *json = NULL;
     int rc;
 
-    if ((rc = parse_common(argc, argv, usage_text, &dir, NULL, NULL)) >= 0)
+    if ((rc = cps_cli_parse_dir_opts(argc, argv, NODE_PROG " get", usage_text, &dir, NULL,
+                                      NULL)) >= 0)
         return rc;
     if (argc - optind != 2) {
         fputs(usage_text, stderr);
@@ -197,13 +156,13 @@ cmd_get_main(int argc, char **argv)
     }
     coll = argv[optind];
     key = argv[optind + 1];
-    if (node_open(&n, dir, false, err, sizeof err) != 0) {
+    if (node_open(&n, node_dir(dir), false, err, sizeof err) != 0) {
         cps_cli_error(NODE_PROG " get", "%s", err);
         return CPS_EXIT_USAGE;
     }
     k_len = cps_store_record_key(k, sizeof k, coll, strlen(coll), key, strlen(key));
     if (k_len == 0 || (rc = cps_store_begin(n.st, false, &txn)) != 0 ||
-        (rc = cps_store_get(txn, CPS_DB_RECORDS, k, k_len, &v)) != 0 ||
+        (rc = cps_store_get(txn, records_db, k, k_len, &v)) != 0 ||
         (rc = cps_value_to_json(&json, v.data, v.len)) != 0) {
         cps_cli_error(NODE_PROG " get", "%s/%s: %s", coll, key,
                       k_len == 0 ? "key too long" : cps_strerror(rc));
@@ -234,7 +193,8 @@ cmd_ls_main(int argc, char **argv)
     char err[512];
     int rc;
 
-    if ((rc = parse_common(argc, argv, usage_text, &dir, NULL, NULL)) >= 0)
+    if ((rc = cps_cli_parse_dir_opts(argc, argv, NODE_PROG " ls", usage_text, &dir, NULL,
+                                      NULL)) >= 0)
         return rc;
     if (argc - optind > 2) {
         fputs(usage_text, stderr);
@@ -249,12 +209,12 @@ cmd_ls_main(int argc, char **argv)
         cps_cli_error(NODE_PROG " ls", "collection or prefix too long");
         return CPS_EXIT_USAGE;
     }
-    if (node_open(&n, dir, false, err, sizeof err) != 0) {
+    if (node_open(&n, node_dir(dir), false, err, sizeof err) != 0) {
         cps_cli_error(NODE_PROG " ls", "%s", err);
         return CPS_EXIT_USAGE;
     }
     if ((rc = cps_store_begin(n.st, false, &txn)) != 0 ||
-        (rc = cps_store_cursor_open(txn, CPS_DB_RECORDS, &cur)) != 0) {
+        (rc = cps_store_cursor_open(txn, records_db, &cur)) != 0) {
         cps_cli_error(NODE_PROG " ls", "%s", cps_strerror(rc));
         cps_store_abort(&txn);
         node_close(&n);
@@ -282,7 +242,9 @@ cmd_export_main(int argc, char **argv)
 {
     static const char usage_text[] =
         "Usage: " NODE_PROG " export [--dir DIR] [--format ndjson|csv] [--collection C]\n"
-        "Write the node's own records to stdout (NDJSON lines that import reads back).\n";
+        "                      [--partner ID]\n"
+        "Write the node's own records (with 'replica': the programme dataset) to stdout\n"
+        "as NDJSON lines that import reads back, or CSV.\n";
     struct cps_export_filter filter = { 0 };
     enum cps_export_format fmt = CPS_EXPORT_NDJSON;
     struct cps_txn *txn = NULL;
@@ -292,20 +254,48 @@ cmd_export_main(int argc, char **argv)
     char err[512];
     int rc;
 
-    if ((rc = parse_common(argc, argv, usage_text, &dir, &filter, &fmt)) >= 0)
+    if ((rc = cps_cli_parse_dir_opts(argc, argv, NODE_PROG " export", usage_text, &dir,
+                                      &filter, &fmt)) >= 0)
         return rc;
     if (argc != optind) {
         fputs(usage_text, stderr);
         return CPS_EXIT_USAGE;
     }
-    if (node_open(&n, dir, false, err, sizeof err) != 0) {
+    if (node_open(&n, node_dir(dir), false, err, sizeof err) != 0) {
         cps_cli_error(NODE_PROG " export", "%s", err);
         return CPS_EXIT_USAGE;
     }
     if ((rc = cps_store_begin(n.st, false, &txn)) != 0 ||
-        (rc = cps_export_records(txn, CPS_DB_RECORDS, stdout, fmt, &filter, &count)) != 0)
+        (rc = cps_export_records(txn, records_db, stdout, fmt, &filter, &count)) != 0)
         cps_cli_error(NODE_PROG " export", "%s", cps_strerror(rc));
     cps_store_abort(&txn);
     node_close(&n);
     return rc == 0 ? CPS_EXIT_OK : CPS_EXIT_USAGE;
+}
+
+int
+cmd_replica_main(int argc, char **argv)
+{
+    static const char usage_text[] =
+        "Usage: " NODE_PROG " replica get|ls|export [OPTIONS]\n"
+        "Read the node's verified replica of the programme dataset (every partner's\n"
+        "records, as the hub's signed log and checkpoints prove them). The options are\n"
+        "those of get, ls and export.\n"
+        "Example:\n"
+        "  " NODE_PROG " replica export --partner P03 --collection indicator\n";
+
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        fputs(usage_text, argc < 2 ? stderr : stdout);
+        return argc < 2 ? CPS_EXIT_USAGE : CPS_EXIT_OK;
+    }
+    records_db = CPS_DB_RRECORDS;
+    if (strcmp(argv[1], "get") == 0)
+        return cmd_get_main(argc - 1, argv + 1);
+    if (strcmp(argv[1], "ls") == 0)
+        return cmd_ls_main(argc - 1, argv + 1);
+    if (strcmp(argv[1], "export") == 0)
+        return cmd_export_main(argc - 1, argv + 1);
+    cps_cli_error(NODE_PROG " replica", "unknown command '%s'", argv[1]);
+    fputs(usage_text, stderr);
+    return CPS_EXIT_USAGE;
 }

@@ -20,6 +20,7 @@
 #include "cps/log.h"
 #include "commands.h"
 #include "node.h"
+#include "replica.h"
 
 #define WINDOW_DEFAULT 64
 #define ACK_TIMEOUT_MS 5000   /* in flight and nothing heard: say HELLO again */
@@ -28,6 +29,8 @@
 #define PAUSE_MIN_MS 1000     /* after a refusal; doubles up to PAUSE_MAX_MS */
 #define PAUSE_MAX_MS 60000
 #define POLL_MS 50
+#define PULL_IDLE_MS 1000     /* caught up: look for new entries this often */
+#define PULL_TIMEOUT_MS 10000 /* no ENTRIES for a PULL: ask again */
 #define MONITOR_ENDPOINT "inproc://cps-node-monitor"
 
 static volatile sig_atomic_t stop_requested;
@@ -41,6 +44,9 @@ on_signal(int sig)
 
 struct daemon {
     struct node n;
+    struct replica rep;
+    bool pull_out; /* a PULL is outstanding */
+    uint64_t pull_ms;
     void *zctx, *sock, *mon;
     uint64_t window;
     uint64_t last_acked; /* every seq <= this is committed at the hub and gone from outbox */
@@ -318,32 +324,73 @@ on_welcome(struct daemon *d, const struct cps_msg *m)
 }
 
 static void
+on_entries(struct daemon *d, const struct cps_msg *m, uint64_t now)
+{
+    char err[512];
+    int rc;
+
+    d->pull_out = false;
+    d->pull_ms = now;
+    rc = replica_on_entries(&d->n, &d->rep, m, err, sizeof err);
+    if (rc == CPS_EUNTRUSTED)
+        set_last_error(d, err);
+    else if (rc != 0)
+        cps_log(CPS_LOG_ERR, "replica: %s", err);
+}
+
+/* Ask for the next chunk of the log: at once while behind, every second once caught up. */
+static void
+maybe_pull(struct daemon *d, uint64_t now)
+{
+    struct cps_msg *m;
+
+    if (d->rep.distrusted || (d->pull_out && now - d->pull_ms < PULL_TIMEOUT_MS) ||
+        (d->rep.caught_up && now - d->pull_ms < PULL_IDLE_MS))
+        return;
+    if ((m = malloc(sizeof *m)) == NULL)
+        return;
+    replica_pull(&d->n, &d->rep, m);
+    if (send_msg(d, m) == 0) {
+        d->pull_out = true;
+        d->pull_ms = now;
+    }
+    free(m);
+}
+
+static void
 read_messages(struct daemon *d, uint64_t now)
 {
-    uint8_t buf[4096];
-    struct cps_msg m;
-    int n;
+    struct cps_msg *m = malloc(sizeof *m);
+    zmq_msg_t msg;
 
-    while ((n = zmq_recv(d->sock, buf, sizeof buf, ZMQ_DONTWAIT)) >= 0) {
+    if (m == NULL)
+        return;
+    zmq_msg_init(&msg);
+    while (zmq_msg_recv(&msg, d->sock, ZMQ_DONTWAIT) >= 0) {
         d->last_rx_ms = now;
-        if ((size_t)n > sizeof buf || cps_wire_decode_msg(&m, buf, (size_t)n) != 0) {
-            cps_log(CPS_LOG_WARN, "malformed message from hub bytes=%d", n);
+        if (cps_wire_decode_msg(m, zmq_msg_data(&msg), zmq_msg_size(&msg)) != 0) {
+            cps_log(CPS_LOG_WARN, "malformed message from hub bytes=%zu", zmq_msg_size(&msg));
             continue;
         }
-        switch (m.type) {
+        switch (m->type) {
         case CPS_MSG_WELCOME:
-            on_welcome(d, &m);
+            on_welcome(d, m);
             break;
         case CPS_MSG_ACK:
-            on_ack(d, &m);
+            on_ack(d, m);
             break;
         case CPS_MSG_REFUSE:
-            on_refuse(d, &m, now);
+            on_refuse(d, m, now);
+            break;
+        case CPS_MSG_ENTRIES:
+            on_entries(d, m, now);
             break;
         default:
-            cps_log(CPS_LOG_WARN, "unexpected message type=%d from hub", (int)m.type);
+            cps_log(CPS_LOG_WARN, "unexpected message type=%d from hub", (int)m->type);
         }
     }
+    zmq_msg_close(&msg);
+    free(m);
     commit_acks(d);
 }
 
@@ -382,27 +429,13 @@ read_monitor(struct daemon *d)
 static int
 setup_socket(struct daemon *d)
 {
-    const int linger = 0, immediate = 1, ivl = 1000, ivl_max = 60000, hb_ivl = 2000,
-              hb_timeout = 6000, hb_ttl = 6000, hwm = 1000;
-    const int64_t maxmsg = 64 * 1024;
-    struct cps_pubkeys pub;
+    const int linger = 0;
+    int rc;
 
-    cps_crypto_keys_public(d->n.keys, &pub);
-    if ((d->zctx = zmq_ctx_new()) == NULL || (d->sock = zmq_socket(d->zctx, ZMQ_DEALER)) == NULL)
+    if ((d->zctx = zmq_ctx_new()) == NULL)
         return -errno;
-    if (zmq_setsockopt(d->sock, ZMQ_LINGER, &linger, sizeof linger) != 0 ||
-        zmq_setsockopt(d->sock, ZMQ_IMMEDIATE, &immediate, sizeof immediate) != 0 ||
-        zmq_setsockopt(d->sock, ZMQ_RECONNECT_IVL, &ivl, sizeof ivl) != 0 ||
-        zmq_setsockopt(d->sock, ZMQ_RECONNECT_IVL_MAX, &ivl_max, sizeof ivl_max) != 0 ||
-        zmq_setsockopt(d->sock, ZMQ_HEARTBEAT_IVL, &hb_ivl, sizeof hb_ivl) != 0 ||
-        zmq_setsockopt(d->sock, ZMQ_HEARTBEAT_TIMEOUT, &hb_timeout, sizeof hb_timeout) != 0 ||
-        zmq_setsockopt(d->sock, ZMQ_HEARTBEAT_TTL, &hb_ttl, sizeof hb_ttl) != 0 ||
-        zmq_setsockopt(d->sock, ZMQ_SNDHWM, &hwm, sizeof hwm) != 0 ||
-        zmq_setsockopt(d->sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg) != 0 ||
-        zmq_setsockopt(d->sock, ZMQ_CURVE_SERVERKEY, d->n.roster->hub.curve, 32) != 0 ||
-        zmq_setsockopt(d->sock, ZMQ_CURVE_PUBLICKEY, pub.curve, 32) != 0 ||
-        zmq_setsockopt(d->sock, ZMQ_CURVE_SECRETKEY, cps_crypto_curve_secret(d->n.keys), 32) != 0)
-        return -errno;
+    if ((rc = node_socket(&d->n, d->zctx, &d->sock)) != 0)
+        return rc;
     if (zmq_socket_monitor(d->sock, MONITOR_ENDPOINT,
                            ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_HANDSHAKE_SUCCEEDED |
                                ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
@@ -442,7 +475,7 @@ cmd_run_main(int argc, char **argv)
     const char *dir = NULL;
     bool use_syslog = false;
     char err[512];
-    int c, rc, level;
+    int c, rc;
 
     while ((c = getopt_long(argc, argv, "d:w:l:sh", opts, NULL)) != -1) {
         switch (c) {
@@ -456,12 +489,8 @@ cmd_run_main(int argc, char **argv)
             }
             break;
         case 'l':
-            if ((level = cps_log_parse_level(optarg)) < 0) {
-                cps_cli_error(NODE_PROG " run", "--log-level %s: expected err, warn, info or "
-                                                "debug", optarg);
+            if (!cps_cli_parse_log_level(NODE_PROG " run", optarg))
                 return CPS_EXIT_USAGE;
-            }
-            cps_log_level = level;
             break;
         case 's':
             use_syslog = true;
@@ -491,6 +520,15 @@ cmd_run_main(int argc, char **argv)
         return CPS_EXIT_USAGE;
     }
     cps_store_abort(&txn);
+    if ((rc = replica_load(&d.n, &d.rep)) != 0) {
+        cps_cli_error(NODE_PROG " run", "%s: replica: %s", d.n.dir, cps_strerror(rc));
+        node_close(&d.n);
+        return CPS_EXIT_USAGE;
+    }
+    if (d.rep.distrusted)
+        cps_log(CPS_LOG_ERR, "the hub is NOT TRUSTED (see '" NODE_PROG " status'); the replica "
+                             "stays at %" PRIu64 " entries",
+                d.rep.size);
     d.next_send = d.last_acked + 1;
     d.ack_max = d.last_acked;
     d.hello_retry_ms = HELLO_RETRY_MS;
@@ -516,6 +554,8 @@ cmd_run_main(int argc, char **argv)
             send_hello(&d, now);
         if (d.welcomed && now >= d.paused_until_ms)
             ship(&d);
+        if (d.welcomed)
+            maybe_pull(&d, now);
         if (d.welcomed && d.next_send > d.last_acked + 1 && now - d.last_rx_ms > ACK_TIMEOUT_MS) {
             cps_log(CPS_LOG_WARN, "no answer from hub for %d ms with updates in flight",
                     ACK_TIMEOUT_MS);

@@ -8,54 +8,38 @@
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "cps/cli.h"
 #include "commands.h"
+#include "cps/replay.h"
 #include "node.h"
 
-/* ISO 8601 UTC time of a millisecond timestamp, or JSON null for 0. */
-static json_t *
-json_time(uint64_t ms)
-{
-    char buf[32];
-    time_t t = (time_t)(ms / 1000);
-    struct tm tm;
-
-    if (ms == 0)
-        return json_null();
-    gmtime_r(&t, &tm);
-    strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return json_string(buf);
-}
-
+/* The witness part of status: replica size, trusted checkpoint, and whether the hub is
+ * still trusted (and if not, why). */
 static int
-parse_dir(int argc, char **argv, const char *usage_text, const char **dir)
+replica_status(struct cps_txn *txn, json_t *o)
 {
-    static const struct option opts[] = {
-        { "dir", required_argument, NULL, 'd' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
-    };
-    int c;
+    uint64_t size = 0, trusted = 0;
+    struct cps_val v;
+    json_t *r = json_object();
+    int rc;
 
-    while ((c = getopt_long(argc, argv, "d:h", opts, NULL)) != -1) {
-        if (c == 'd') {
-            *dir = optarg;
-        } else if (c == 'h') {
-            fputs(usage_text, stdout);
-            return CPS_EXIT_OK;
-        } else {
-            fputs(usage_text, stderr);
-            return CPS_EXIT_USAGE;
-        }
+    if ((rc = cps_replay_size(txn, &cps_replay_replica, &size)) != 0) {
+        json_decref(r);
+        return rc;
     }
-    if (optind != argc) {
-        fputs(usage_text, stderr);
-        return CPS_EXIT_USAGE;
+    if (cps_store_meta_get_u64(txn, "trusted_size", &trusted) != 0)
+        trusted = 0;
+    json_object_set_new(r, "entries", json_integer((json_int_t)size));
+    json_object_set_new(r, "trusted_checkpoint_size", json_integer((json_int_t)trusted));
+    if (cps_store_meta_get(txn, "distrust", &v) == 0 && v.len > 0) {
+        json_object_set_new(r, "hub_trusted", json_false());
+        json_object_set_new(r, "distrust_reason", json_stringn(v.data, v.len));
+    } else {
+        json_object_set_new(r, "hub_trusted", json_true());
     }
-    *dir = node_dir(*dir);
-    return -1;
+    json_object_set_new(o, "replica", r);
+    return 0;
 }
 
 int
@@ -74,9 +58,14 @@ cmd_status_main(int argc, char **argv)
     json_t *o;
     int rc;
 
-    if ((rc = parse_dir(argc, argv, usage_text, &dir)) >= 0)
+    if ((rc = cps_cli_parse_dir_opts(argc, argv, NODE_PROG " status", usage_text, &dir, NULL,
+                                      NULL)) >= 0)
         return rc;
-    if (node_open(&n, dir, false, err, sizeof err) != 0) {
+    if (optind != argc) {
+        fputs(usage_text, stderr);
+        return CPS_EXIT_USAGE;
+    }
+    if (node_open(&n, node_dir(dir), false, err, sizeof err) != 0) {
         cps_cli_error(NODE_PROG " status", "%s", err);
         return CPS_EXIT_USAGE;
     }
@@ -100,11 +89,18 @@ cmd_status_main(int argc, char **argv)
     json_object_set_new(o, "last_acked_seq", json_integer((json_int_t)last_acked));
     json_object_set_new(o, "outbox_depth", json_integer((json_int_t)depth));
     json_object_set_new(o, "rejected", json_integer((json_int_t)rejected));
-    json_object_set_new(o, "last_contact", json_time(contact));
+    json_object_set_new(o, "last_contact", cps_cli_json_time(contact));
     if (cps_store_meta_get(txn, "last_error", &v) == 0 && v.len > 0)
         json_object_set_new(o, "last_error", json_stringn(v.data, v.len));
     else
         json_object_set_new(o, "last_error", json_null());
+    if ((rc = replica_status(txn, o)) != 0) {
+        cps_cli_error(NODE_PROG " status", "replica: %s", cps_strerror(rc));
+        cps_store_abort(&txn);
+        json_decref(o);
+        node_close(&n);
+        return CPS_EXIT_USAGE;
+    }
     cps_store_abort(&txn);
     json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     fputc('\n', stdout);
@@ -128,9 +124,14 @@ cmd_rejected_main(int argc, char **argv)
     char err[512];
     int rc;
 
-    if ((rc = parse_dir(argc, argv, usage_text, &dir)) >= 0)
+    if ((rc = cps_cli_parse_dir_opts(argc, argv, NODE_PROG " rejected", usage_text, &dir, NULL,
+                                      NULL)) >= 0)
         return rc;
-    if (node_open(&n, dir, false, err, sizeof err) != 0) {
+    if (optind != argc) {
+        fputs(usage_text, stderr);
+        return CPS_EXIT_USAGE;
+    }
+    if (node_open(&n, node_dir(dir), false, err, sizeof err) != 0) {
         cps_cli_error(NODE_PROG " rejected", "%s", err);
         return CPS_EXIT_USAGE;
     }

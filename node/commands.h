@@ -13,5 +13,8 @@ int cmd_export_main(int argc, char **argv);
 int cmd_status_main(int argc, char **argv);
 int cmd_rejected_main(int argc, char **argv);
 int cmd_run_main(int argc, char **argv);
+int cmd_replica_main(int argc, char **argv);
+int cmd_verify_main(int argc, char **argv);
+int cmd_prove_main(int argc, char **argv);
 
 #endif

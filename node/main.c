@@ -13,7 +13,10 @@ static const struct cps_cli_command commands[] = {
     { "export", cmd_export_main, "write the node's records as NDJSON or CSV to stdout" },
     { "status", cmd_status_main, "print the node's sync state as JSON" },
     { "rejected", cmd_rejected_main, "list updates the hub logged as rejected, with reasons" },
-    { "run", cmd_run_main, "run the daemon: ship the outbox to the hub" },
+    { "run", cmd_run_main, "run the daemon: ship the outbox, pull and verify the log" },
+    { "replica", cmd_replica_main, "get, ls or export the verified programme dataset" },
+    { "verify", cmd_verify_main, "check the replica against the latest trusted checkpoint" },
+    { "prove", cmd_prove_main, "ask the hub for an inclusion or consistency proof" },
 };
 
 int

@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
+#include <zmq.h>
 
 #include "cps/apply.h"
 #include "cps/cli.h"
@@ -29,74 +29,39 @@ node_close(struct node *n)
     cps_store_close(&n->st);
 }
 
-/* Copy a meta string into dst (NUL-terminated). */
-static int
-meta_str(struct cps_txn *txn, const char *name, char *dst, size_t dst_len)
-{
-    struct cps_val v;
-    int rc;
-
-    if ((rc = cps_store_meta_get(txn, name, &v)) != 0)
-        return rc;
-    if (v.len >= dst_len)
-        return CPS_ESTORE;
-    memcpy(dst, v.data, v.len);
-    dst[v.len] = 0;
-    return 0;
-}
-
 int
 node_open(struct node *n, const char *dir, bool with_keys, char *err, size_t err_len)
 {
     struct cps_txn *txn = NULL;
-    char path[PATH_MAX + 32], why[256];
     int rc;
 
     memset(n, 0, sizeof *n);
-    if ((rc = cps_crypto_init()) != 0) {
-        snprintf(err, err_len, "libsodium: %s", cps_strerror(rc));
+    if ((rc = cps_cli_dir_open(&n->st, n->dir, sizeof n->dir, dir, "node", NODE_PROG, err,
+                               err_len)) != 0)
         return rc;
-    }
-    if ((rc = cps_cli_abspath(dir, n->dir, sizeof n->dir)) != 0) {
-        snprintf(err, err_len, "%s: %s", dir, cps_strerror(rc));
-        return rc;
-    }
-    snprintf(path, sizeof path, "%s/data.mdb", n->dir);
-    if (access(path, F_OK) != 0) {
-        snprintf(err, err_len, "%s: not a node directory (run '" NODE_PROG " init' first)",
-                 n->dir);
-        return -ENOENT;
-    }
-    if ((rc = cps_store_open(&n->st, n->dir, 0)) != 0) {
-        snprintf(err, err_len, "%s: %s", n->dir, cps_strerror(rc));
-        goto fail;
-    }
     if ((rc = cps_store_begin(n->st, false, &txn)) != 0 ||
-        (rc = meta_str(txn, "partner", n->partner, sizeof n->partner)) != 0 ||
-        (rc = meta_str(txn, "programme", n->programme, sizeof n->programme)) != 0 ||
-        (rc = meta_str(txn, "hub", n->hub, sizeof n->hub)) != 0 ||
-        (rc = meta_str(txn, "key", n->key_path, sizeof n->key_path)) != 0 ||
-        (rc = meta_str(txn, "vkey", n->vkey, sizeof n->vkey)) != 0) {
+        (rc = cps_store_meta_get_str(txn, "partner", n->partner, sizeof n->partner)) != 0 ||
+        (rc = cps_store_meta_get_str(txn, "programme", n->programme, sizeof n->programme)) != 0 ||
+        (rc = cps_store_meta_get_str(txn, "hub", n->hub, sizeof n->hub)) != 0 ||
+        (rc = cps_store_meta_get_str(txn, "key", n->key_path, sizeof n->key_path)) != 0 ||
+        (rc = cps_store_meta_get_str(txn, "vkey", n->vkey, sizeof n->vkey)) != 0) {
         snprintf(err, err_len, "%s: node configuration unreadable: %s", n->dir,
                  cps_strerror(rc));
         cps_store_abort(&txn);
         goto fail;
     }
     cps_store_abort(&txn);
-    snprintf(path, sizeof path, "%s/" NODE_ROSTER_FILE, n->dir);
-    if ((rc = cps_roster_load(&n->roster, path, n->vkey, why, sizeof why)) != 0) {
-        snprintf(err, err_len, "%s: %s", path, rc == CPS_EMALFORMED ? why : cps_strerror(rc));
+    if ((rc = cps_cli_dir_load(&n->roster, with_keys ? &n->keys : NULL, n->dir, n->vkey,
+                               n->key_path, err, err_len)) != 0)
         goto fail;
-    }
-    if (with_keys && (rc = cps_crypto_keys_load(&n->keys, n->key_path)) != 0) {
-        snprintf(err, err_len, "%s: %s", n->key_path, cps_strerror(rc));
-        goto fail;
-    }
     return 0;
 fail:
     node_close(n);
     return rc;
 }
+
+/* The node's own records: no digest (that is kept for the replica of the whole log). */
+static const struct cps_apply_view own_records = { .records = CPS_DB_RECORDS };
 
 /* Sign the builder's body, apply it locally, append it to the outbox, advance the chain. */
 static int
@@ -114,7 +79,7 @@ seal_update(struct node *n, struct cps_txn *txn, struct cps_wire_builder *b, uin
         goto done;
     }
     cps_store_be64(key, seq);
-    if ((rc = cps_apply_update(txn, up)) != 0 ||
+    if ((rc = cps_apply_update(txn, &own_records, up)) != 0 ||
         (rc = cps_store_put(txn, CPS_DB_OUTBOX, key, sizeof key, signed_bytes, signed_len,
                             CPS_STORE_APPEND)) != 0) {
         snprintf(err, err_len, "store: %s", cps_strerror(rc));
@@ -225,4 +190,37 @@ fail:
     cps_wire_builder_free(&b);
     cps_store_abort(&txn);
     return rc;
+}
+
+int
+node_socket(struct node *n, void *zctx, void **out)
+{
+    const int linger = 0, immediate = 1, ivl = 1000, ivl_max = 60000, hb_ivl = 2000,
+              hb_timeout = 6000, hb_ttl = 6000, hwm = 1000;
+    const int64_t maxmsg = CPS_WIRE_MAX_DOWN_FRAME;
+    struct cps_pubkeys pub;
+    void *s;
+
+    *out = NULL;
+    cps_crypto_keys_public(n->keys, &pub);
+    if ((s = zmq_socket(zctx, ZMQ_DEALER)) == NULL)
+        return -errno;
+    if (zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger) != 0 ||
+        zmq_setsockopt(s, ZMQ_IMMEDIATE, &immediate, sizeof immediate) != 0 ||
+        zmq_setsockopt(s, ZMQ_RECONNECT_IVL, &ivl, sizeof ivl) != 0 ||
+        zmq_setsockopt(s, ZMQ_RECONNECT_IVL_MAX, &ivl_max, sizeof ivl_max) != 0 ||
+        zmq_setsockopt(s, ZMQ_HEARTBEAT_IVL, &hb_ivl, sizeof hb_ivl) != 0 ||
+        zmq_setsockopt(s, ZMQ_HEARTBEAT_TIMEOUT, &hb_timeout, sizeof hb_timeout) != 0 ||
+        zmq_setsockopt(s, ZMQ_HEARTBEAT_TTL, &hb_ttl, sizeof hb_ttl) != 0 ||
+        zmq_setsockopt(s, ZMQ_SNDHWM, &hwm, sizeof hwm) != 0 ||
+        zmq_setsockopt(s, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg) != 0 ||
+        zmq_setsockopt(s, ZMQ_CURVE_SERVERKEY, n->roster->hub.curve, 32) != 0 ||
+        zmq_setsockopt(s, ZMQ_CURVE_PUBLICKEY, pub.curve, 32) != 0 ||
+        zmq_setsockopt(s, ZMQ_CURVE_SECRETKEY, cps_crypto_curve_secret(n->keys), 32) != 0) {
+        int e = errno;
+        zmq_close(s);
+        return -e;
+    }
+    *out = s;
+    return 0;
 }

@@ -20,7 +20,6 @@
 #define NODE_PROG "cps-node"
 #define NODE_DIR_ENV "CPS_NODE_DIR"
 #define NODE_DIR_DEFAULT "cps-node"
-#define NODE_ROSTER_FILE "roster.txt"
 #define NODE_BATCH_DEFAULT 100
 
 struct node {
@@ -72,6 +71,13 @@ struct node_write_stats {
 int node_write(struct node *n, node_next_fn next, void *arg, size_t batch,
                void (*progress)(const struct node_write_stats *s, void *arg),
                struct node_write_stats *stats, char *err, size_t err_len);
+
+/*
+ * A DEALER socket in zctx with the node's CURVE keys and the hub's server key, and the
+ * options every node connection needs (linger 0, immediate, reconnect back-off,
+ * heartbeats, bounded messages). Not yet connected. Returns 0 or -errno.
+ */
+int node_socket(struct node *n, void *zctx, void **out);
 
 /* Common option: -d/--dir. Fills *dir from argv; leaves the rest to the caller. */
 const char *node_dir(const char *given);

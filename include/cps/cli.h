@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * cli: the few helpers every binary's edge shares — error lines, reading a small file,
- * choosing a data directory, parsing numbers. Only binaries call these; the library
- * modules never print.
+ * cli: the few helpers every binary's edge shares — error lines, the command table, reading
+ * and writing a small file, the data directory of cps-node and cps-hub, parsing numbers and
+ * log levels. Only binaries call these; the library modules never print.
  */
 #ifndef CPS_CLI_H
 #define CPS_CLI_H
@@ -12,6 +12,16 @@
 #include <stdint.h>
 
 #include "cps/err.h"
+#include "cps/export.h"
+
+struct cps_keys;
+struct cps_roster;
+struct cps_store;
+struct json_t; /* jansson's json_t */
+
+/* A data directory holds the store (data.mdb) and the signed roster as received. */
+#define CPS_CLI_ROSTER_FILE "roster.txt"
+#define CPS_CLI_ROSTER_MAX (4u << 20) /* bytes, as cps_roster_load() reads */
 
 /* A subcommand of a binary's command table. */
 struct cps_cli_command {
@@ -36,9 +46,13 @@ int cps_cli_dispatch(const char *prog, const char *about, const struct cps_cli_c
 CPS_MUST_CHECK int cps_cli_read_file(const char *path, size_t max, char **out, size_t *out_len);
 
 /* Write data to path atomically (temp file in the same folder, fsync, rename), mode 0644
- * or 0600. Returns 0 or -errno. */
+ * or 0600; "-" = stdout. Returns 0 or -errno. */
 CPS_MUST_CHECK int cps_cli_write_file(const char *path, const void *data, size_t len,
                                       unsigned mode);
+
+/* Create path, which must not exist yet (O_EXCL, not through a symlink), with mode and data,
+ * fsync'd; "-" = stdout. Nothing is left behind on failure. Returns 0, -EEXIST or -errno. */
+CPS_MUST_CHECK int cps_cli_write_new(const char *path, const void *data, size_t len, unsigned mode);
 
 /* dir given on the command line, else $env, else def. */
 const char *cps_cli_dir(const char *given, const char *env, const char *def);
@@ -48,5 +62,63 @@ bool cps_cli_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *v);
 
 /* Make path absolute (relative to the cwd) into out; returns 0 or -errno / -ENAMETOOLONG. */
 CPS_MUST_CHECK int cps_cli_abspath(const char *path, char *out, size_t out_len);
+
+/*
+ * Parse the options the subcommands that read a data directory share: -d/--dir DIR into
+ * *dir (left as is when not given), -h/--help and, when filter is not NULL, the export
+ * options --format ndjson|csv (into *fmt), --collection and --partner (into *filter).
+ * --help prints usage_text on stdout; misuse prints it on stderr. Returns -1 to go on
+ * (operands from argv[optind], for the caller to check), or the exit code to return.
+ */
+CPS_MUST_CHECK int cps_cli_parse_dir_opts(int argc, char **argv, const char *prog,
+                                          const char *usage_text, const char **dir,
+                                          struct cps_export_filter *filter,
+                                          enum cps_export_format *fmt);
+
+/* Set cps_log_level from a --log-level argument (err, warn, info, debug); false, with the
+ * reason on stderr as "prog: ...", when arg names no level. */
+bool cps_cli_parse_log_level(const char *prog, const char *arg);
+
+/* A millisecond timestamp as a new JSON string in ISO 8601 UTC (2016-09-30T12:00:00Z), or
+ * JSON null for 0. The caller owns the reference. */
+struct json_t *cps_cli_json_time(uint64_t ms);
+
+/*
+ * For init: read the roster text at path ("-" = stdin, at most CPS_CLI_ROSTER_MAX bytes)
+ * and verify it against the pinned verifier key vkey. On success *roster and *text (the
+ * bytes as read, NUL-terminated, *text_len long) are the caller's to free. Otherwise prints
+ * "prog: path: why" and returns CPS_EXIT_USAGE (unreadable) or CPS_EXIT_NO (not valid),
+ * with nothing to free.
+ */
+CPS_MUST_CHECK int cps_cli_roster_read(const char *prog, const char *path, const char *vkey,
+                                       struct cps_roster **roster, char **text, size_t *text_len);
+
+/*
+ * For init: create the data directory abs_dir (mode 0700; an existing one without a store
+ * is fine), refuse one that already holds a store, and write the roster text into it.
+ * Prints the reason as "prog: ..."; returns CPS_EXIT_OK, CPS_EXIT_NO (already initialised)
+ * or CPS_EXIT_USAGE.
+ */
+CPS_MUST_CHECK int cps_cli_dir_create(const char *prog, const char *abs_dir,
+                                      const char *roster_text, size_t roster_len);
+
+/*
+ * Open the store of an initialised data directory: initialises libsodium, makes dir absolute
+ * into abs_dir, refuses a directory without a store ("not a <what> directory (run '<prog>
+ * init' first)") and opens the store (default map size) into *st. Returns 0 or an error,
+ * with err saying why and *st NULL.
+ */
+CPS_MUST_CHECK int cps_cli_dir_open(struct cps_store **st, char *abs_dir, size_t abs_dir_len,
+                                    const char *dir, const char *what, const char *prog, char *err,
+                                    size_t err_len);
+
+/*
+ * Load the data directory's roster, verified against the pinned verifier key vkey, into
+ * *roster and, when keys is not NULL, the key file key_path into *keys; the caller frees
+ * both. Returns 0, or an error with err saying why and nothing loaded.
+ */
+CPS_MUST_CHECK int cps_cli_dir_load(struct cps_roster **roster, struct cps_keys **keys,
+                                    const char *abs_dir, const char *vkey, const char *key_path,
+                                    char *err, size_t err_len);
 
 #endif

@@ -133,6 +133,18 @@ CPS_MUST_CHECK int cps_crypto_verify_raw(const uint8_t pk[CPS_CRYPTO_PK_BYTES],
                                          const uint8_t *msg, size_t msg_len,
                                          const uint8_t sig[CPS_CRYPTO_SIG_BYTES]);
 
+/* Deterministic expansion of a 32-byte key into len bytes (ChaCha20 keystream, zero
+ * nonce): for hashing a value into a wide space (the dataset digest). */
+void cps_crypto_expand(const uint8_t key[CPS_CRYPTO_HASH_BYTES], uint8_t *out, size_t len);
+
+/* SHA-256 over the concatenation of parts, without copying them together. */
+struct cps_crypto_part {
+    const void *data;
+    size_t len;
+};
+void cps_crypto_sha256_parts(const struct cps_crypto_part *parts, size_t n,
+                             uint8_t out[CPS_CRYPTO_HASH_BYTES]);
+
 /* Fill buf with random bytes. */
 void cps_crypto_random(void *buf, size_t len);
 

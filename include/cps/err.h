@@ -35,7 +35,9 @@ enum {
     CPS_ESTORE = -1021,     /* store error (LMDB) */
     CPS_EBUSY = -1022,      /* hub cannot take the update now; retry */
     CPS_EINTERNAL = -1023,  /* a bug: an invariant did not hold */
-    CPS_EMAX_ = -1024
+    CPS_EAUDIT = -1024,     /* a log entry's recorded decision disagrees with the rules */
+    CPS_EUNTRUSTED = -1025, /* the hub's checkpoints are not consistent: not trusted */
+    CPS_EMAX_ = -1026
 };
 
 /* Positive code used on the wire: CPS_EGAP -> 6. */

@@ -21,10 +21,16 @@ enum cps_db {
     CPS_DB_META = 0,  /* small named values (both roles) */
     CPS_DB_RECORDS,   /* coll \0 key -> value (node: own records; hub: consolidated) */
     CPS_DB_OUTBOX,    /* node: seq(be64) -> signed update bytes */
-    CPS_DB_REJECTED,  /* node: seq(be64) -> msgpack [code, reason, log index] */
+    CPS_DB_REJECTED,  /* node: seq(be64) -> be64 log index | be32 wire code | reason */
     CPS_DB_LOG,       /* hub: index(be64) -> log entry (see wire.h) */
     CPS_DB_PARTNERS,  /* hub: partner id -> partner state (see wire.h) */
     CPS_DB_PSEQ,      /* hub: partner id \0 seq(be64) -> log index(be64) */
+    CPS_DB_TREE,      /* hub: Merkle tree, level(u8) index(be64) -> hash (see tlog.h) */
+    CPS_DB_CHECKPOINTS, /* hub and node: tree size(be64) -> signed checkpoint note */
+    CPS_DB_RLOG,      /* node replica: index(be64) -> log entry, as the hub logged it */
+    CPS_DB_RTREE,     /* node replica: Merkle tree over RLOG */
+    CPS_DB_RRECORDS,  /* node replica: the programme dataset, coll \0 key -> value */
+    CPS_DB_RCHAIN,    /* node replica: partner id -> chain state (see replay.h) */
     CPS_DB_COUNT
 };
 
@@ -114,6 +120,10 @@ CPS_MUST_CHECK int cps_store_meta_put_u64(struct cps_txn *txn, const char *name,
 CPS_MUST_CHECK int cps_store_meta_get(struct cps_txn *txn, const char *name, struct cps_val *v);
 CPS_MUST_CHECK int cps_store_meta_put(struct cps_txn *txn, const char *name, const void *v,
                                       size_t v_len);
+/* Copy a meta string into dst, NUL-terminated. Returns 0, CPS_ENOTFOUND, CPS_ESTORE when
+ * it does not fit in dst_len bytes, or a store error. */
+CPS_MUST_CHECK int cps_store_meta_get_str(struct cps_txn *txn, const char *name, char *dst,
+                                          size_t dst_len);
 
 /* Record key "coll \0 key" into buf; returns its length, or 0 when it does not fit. */
 size_t cps_store_record_key(uint8_t *buf, size_t buf_len, const char *coll, size_t coll_len,

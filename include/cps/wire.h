@@ -105,6 +105,31 @@ enum cps_msg_type {
     CPS_MSG_UPDATE = 3,  /* node -> hub: [3, partner, seq, sealed] */
     CPS_MSG_ACK = 4,     /* hub -> node: [4, seq, index, status, code, reason] */
     CPS_MSG_REFUSE = 5,  /* hub -> node: [5, seq, code, reason, expected] */
+    CPS_MSG_PULL = 6,    /* node -> hub: [6, partner, from, trusted_size] */
+    CPS_MSG_ENTRIES = 7, /* hub -> node: [7, from, [entry...], checkpoint, [proof...],
+                          *               [proof2...]] */
+    CPS_MSG_PROVE = 8,   /* node -> hub: [8, partner, kind, a, b] */
+    CPS_MSG_PROOF = 9,   /* hub -> node: [9, kind, a, b, [proof...], checkpoint] */
+};
+
+/* PROVE / PROOF kinds: inclusion of leaf a in the tree of size b; consistency a -> b.
+ * b == 0 asks for the hub's latest checkpoint. */
+enum cps_proof_kind {
+    CPS_PROOF_INCLUSION = 1,
+    CPS_PROOF_CONSISTENCY = 2,
+};
+
+#define CPS_WIRE_PULL_MAX_ENTRIES 512        /* entries in one ENTRIES message */
+#define CPS_WIRE_PULL_MAX_BYTES (1024 * 1024) /* entry bytes in one, past the first */
+#define CPS_WIRE_MAX_PROOF 64
+/* Largest hub -> node frame: a chunk of entries past the byte budget by one entry, plus
+ * proofs and a checkpoint. */
+#define CPS_WIRE_MAX_DOWN_FRAME (CPS_WIRE_PULL_MAX_BYTES + CPS_WIRE_MAX_FRAME + 16384)
+
+/* A borrowed byte range inside a decoded frame. */
+struct cps_wire_item {
+    const uint8_t *data;
+    size_t len;
 };
 
 enum cps_ack_status {
@@ -127,11 +152,21 @@ struct cps_msg {
     size_t text_len;
     const uint8_t *payload; /* UPDATE: sealed signed update */
     size_t payload_len;
+    /* PULL: seq = from, index = trusted size. PROVE/PROOF: status = kind, seq = a,
+     * index = b. ENTRIES: seq = from. */
+    const char *note;       /* ENTRIES, PROOF: a signed checkpoint (may be empty) */
+    size_t note_len;
+    size_t n_entries;       /* ENTRIES */
+    struct cps_wire_item entries[CPS_WIRE_PULL_MAX_ENTRIES];
+    size_t n_proof, n_proof2; /* ENTRIES: trusted -> checkpoint, end -> checkpoint; PROOF */
+    const uint8_t *proof[CPS_WIRE_MAX_PROOF];  /* 32 bytes each */
+    const uint8_t *proof2[CPS_WIRE_MAX_PROOF];
 };
 
 /* Encode m; *out malloc'd. Returns 0 or -ENOMEM. */
 CPS_MUST_CHECK int cps_wire_encode_msg(const struct cps_msg *m, uint8_t **out, size_t *out_len);
-/* Decode one frame. Returns 0, CPS_EMALFORMED or CPS_ETOOBIG. */
+/* Decode one frame (at most CPS_WIRE_MAX_DOWN_FRAME bytes; the hub's socket bounds what
+ * it accepts to CPS_WIRE_MAX_FRAME). Returns 0, CPS_EMALFORMED or CPS_ETOOBIG. */
 CPS_MUST_CHECK int cps_wire_decode_msg(struct cps_msg *m, const uint8_t *buf, size_t len);
 
 /* Hub log entry: [signed update, status, code, reason, received_ms]. */

@@ -1,17 +1,25 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * value_internal: record-value helpers shared inside libcps only (import, schema), never
- * included by node/, hub/ or tests. It exposes the one JSON -> msgpack converter, so import
- * and cps_value_from_json() encode identically, and the one "is this a valid record value"
- * decoder that schema uses, so the node, the hub and the auditor agree byte for byte.
+ * internal: helpers shared inside libcps only, never included by node/, hub/, keys/ or
+ * tests. The error-message writer every module with an err buffer uses; the one JSON ->
+ * msgpack converter, so import and cps_value_from_json() encode identically; and the one
+ * "is this a valid record value" decoder that schema uses, so the node, the hub and the
+ * auditor agree byte for byte.
  */
-#ifndef CPS_VALUE_INTERNAL_H
-#define CPS_VALUE_INTERNAL_H
+#ifndef CPS_INTERNAL_H
+#define CPS_INTERNAL_H
+
+#include <stddef.h>
 
 #include <jansson.h>
 #include <msgpack.h>
 
 #include "cps/value.h"
+
+/* printf into err (err_len bytes, truncated, NUL-terminated); does nothing if err is NULL
+ * or err_len is 0. */
+void cps_seterr(char *err, size_t err_len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /*
  * Append JSON value j to pk as msgpack: integers as the smallest msgpack int, reals as

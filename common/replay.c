@@ -1,0 +1,221 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * replay: append decided entries, and verify-then-append entries decided elsewhere.
+ * Hashing belongs to tlog, deciding to apply/schema, bytes to wire.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cps/replay.h"
+#include "cps/tlog.h"
+
+const struct cps_replay_dbs cps_replay_hub = {
+    .log = CPS_DB_LOG, .tree = CPS_DB_TREE, .chain = CPS_DB_PARTNERS, .pseq = CPS_DB_PSEQ,
+    .size_name = "log_size", .view = { .records = CPS_DB_RECORDS, .digest_name = "digest" },
+};
+
+const struct cps_replay_dbs cps_replay_replica = {
+    .log = CPS_DB_RLOG, .tree = CPS_DB_RTREE, .chain = CPS_DB_RCHAIN, .pseq = CPS_DB_PSEQ,
+    .size_name = "rlog_size", .view = { .records = CPS_DB_RRECORDS, .digest_name = "rdigest" },
+};
+
+int
+cps_replay_size(struct cps_txn *txn, const struct cps_replay_dbs *dbs, uint64_t *size)
+{
+    int rc = cps_store_meta_get_u64(txn, dbs->size_name, size);
+
+    if (rc == CPS_ENOTFOUND) {
+        *size = 0;
+        return 0;
+    }
+    return rc;
+}
+
+int
+cps_replay_chain_get(struct cps_txn *txn, const struct cps_replay_dbs *dbs, const char *partner,
+                     struct cps_pstate *ps)
+{
+    struct cps_val v;
+    int rc;
+
+    rc = cps_store_get(txn, dbs->chain, partner, strlen(partner), &v);
+    if (rc == CPS_ENOTFOUND) {
+        memset(ps, 0, sizeof *ps);
+        return 0;
+    }
+    if (rc != 0)
+        return rc;
+    return cps_wire_decode_pstate(ps, v.data, v.len) == 0 ? 0 : CPS_ESTORE;
+}
+
+int
+cps_replay_chain_put(struct cps_txn *txn, const struct cps_replay_dbs *dbs, const char *partner,
+                     const struct cps_pstate *ps)
+{
+    uint8_t *buf = NULL;
+    size_t len;
+    int rc;
+
+    if ((rc = cps_wire_encode_pstate(ps, &buf, &len)) != 0)
+        return rc;
+    rc = cps_store_put(txn, dbs->chain, partner, strlen(partner), buf, len, 0);
+    free(buf);
+    return rc;
+}
+
+/* Key of the (partner, seq) -> log index map. */
+static size_t
+pseq_key(uint8_t k[CPS_WIRE_ID_MAX + 9], const char *partner, uint64_t seq)
+{
+    size_t n = strlen(partner);
+
+    memcpy(k, partner, n);
+    k[n] = 0;
+    cps_store_be64(k + n + 1, seq);
+    return n + 9;
+}
+
+int
+cps_replay_find(struct cps_txn *txn, const struct cps_replay_dbs *dbs, const char *partner,
+                uint64_t seq, uint64_t *index)
+{
+    uint8_t k[CPS_WIRE_ID_MAX + 9];
+    struct cps_val v;
+    int rc;
+
+    if (strlen(partner) >= CPS_WIRE_ID_MAX)
+        return CPS_ENOTFOUND;
+    if ((rc = cps_store_get(txn, dbs->pseq, k, pseq_key(k, partner, seq), &v)) != 0)
+        return rc;
+    if (v.len != 8)
+        return CPS_ESTORE;
+    *index = cps_store_get_be64(v.data);
+    return 0;
+}
+
+int
+cps_replay_append(struct cps_txn *txn, const struct cps_replay_dbs *dbs, const uint8_t *entry,
+                  size_t entry_len, const struct cps_update *up, int status,
+                  struct cps_pstate *ps, uint64_t *index)
+{
+    uint8_t k[CPS_WIRE_ID_MAX + 9], ix[8], leaf[CPS_TLOG_HASH_BYTES];
+    int rc;
+
+    if ((rc = cps_replay_size(txn, dbs, index)) != 0)
+        return rc;
+    cps_store_be64(ix, *index);
+    cps_tlog_leaf_hash(entry, entry_len, leaf);
+    if ((rc = cps_store_put(txn, dbs->log, ix, sizeof ix, entry, entry_len,
+                            CPS_STORE_APPEND)) != 0 ||
+        (rc = cps_tlog_append(txn, dbs->tree, *index, leaf)) != 0 ||
+        (rc = cps_store_put(txn, dbs->pseq, k, pseq_key(k, up->partner, up->seq), ix, sizeof ix,
+                            CPS_STORE_NOOVERWRITE)) != 0 ||
+        (rc = cps_store_meta_put_u64(txn, dbs->size_name, *index + 1)) != 0)
+        return rc;
+    if (status == CPS_ACK_APPLIED && (rc = cps_apply_update(txn, &dbs->view, up)) != 0)
+        return rc;
+    ps->last_seq = up->seq;
+    cps_wire_update_hash(up->signed_bytes, up->signed_len, ps->last_hash);
+    ps->last_index = *index;
+    if (status == CPS_ACK_APPLIED)
+        ps->accepted++;
+    else
+        ps->rejected++;
+    return cps_replay_chain_put(txn, dbs, up->partner, ps);
+}
+
+int
+cps_replay_entry(struct cps_txn *txn, const struct cps_replay_dbs *dbs,
+                 const struct cps_roster *roster, uint64_t index, const uint8_t *entry,
+                 size_t entry_len, bool check_sig, char *err, size_t err_len)
+{
+    const struct cps_roster_partner *p;
+    struct cps_update *up = NULL;
+    struct cps_entry e;
+    struct cps_pstate ps;
+    char why[512];
+    uint64_t size, at;
+    int rc, code;
+
+    if ((rc = cps_replay_size(txn, dbs, &size)) != 0)
+        return rc;
+    if (size != index) {
+        snprintf(err, err_len, "entry %" PRIu64 " is not the next (log has %" PRIu64 ")", index,
+                 size);
+        return CPS_EINTERNAL;
+    }
+    if (cps_wire_decode_entry(&e, entry, entry_len) != 0 ||
+        (rc = cps_wire_decode_update(&up, e.signed_bytes, e.signed_len)) != 0) {
+        snprintf(err, err_len, "entry does not decode");
+        rc = CPS_EMALFORMED;
+        goto done;
+    }
+    if ((p = cps_roster_find(roster, up->partner)) == NULL) {
+        snprintf(err, err_len, "partner %s seq %" PRIu64 ": not in the roster", up->partner,
+                 up->seq);
+        rc = CPS_EUNKNOWN;
+        goto done;
+    }
+    if (check_sig && cps_wire_verify_update(up, p->pub.sign) != 0) {
+        snprintf(err, err_len, "partner %s seq %" PRIu64 ": signature does not verify",
+                 up->partner, up->seq);
+        rc = CPS_EBADSIG;
+        goto done;
+    }
+    if (strcmp(up->programme, roster->programme) != 0) {
+        snprintf(err, err_len, "partner %s seq %" PRIu64 ": programme '%s'", up->partner,
+                 up->seq, up->programme);
+        rc = CPS_EPROGRAMME;
+        goto done;
+    }
+    if ((rc = cps_replay_chain_get(txn, dbs, up->partner, &ps)) != 0)
+        goto done;
+    if (up->seq != ps.last_seq + 1 ||
+        !cps_crypto_equal(up->prev, ps.last_hash, sizeof ps.last_hash)) {
+        snprintf(err, err_len, "partner %s seq %" PRIu64 ": %s (chain is at seq %" PRIu64 ")",
+                 up->partner, up->seq,
+                 up->seq != ps.last_seq + 1 ? "seq does not follow" : "prev does not match",
+                 ps.last_seq);
+        rc = CPS_ECHAIN;
+        goto done;
+    }
+    /* the recorded decision must be the one the rules give */
+    code = cps_apply_check(up, why, sizeof why);
+    if (code == -ENOMEM) {
+        rc = code;
+        goto done;
+    }
+    if (code == 0)
+        why[0] = 0;
+    if ((code == 0) != (e.status == CPS_ACK_APPLIED) || code != e.code ||
+        e.reason_len != strlen(why) || memcmp(e.reason, why, e.reason_len) != 0) {
+        snprintf(err, err_len, "partner %s seq %" PRIu64 ": logged as %s (%s) but the rules say "
+                               "%s (%s)",
+                 up->partner, up->seq, e.status == CPS_ACK_APPLIED ? "applied" : "rejected",
+                 cps_errname(e.code), code == 0 ? "applied" : "rejected", cps_errname(code));
+        rc = CPS_EAUDIT;
+        goto done;
+    }
+    rc = cps_replay_append(txn, dbs, entry, entry_len, up, e.status, &ps, &at);
+done:
+    cps_wire_update_free(&up);
+    return rc;
+}
+
+void
+cps_replay_origin(const char *programme, char out[CPS_NOTE_NAME_MAX])
+{
+    snprintf(out, CPS_NOTE_NAME_MAX, "cps/%s", programme);
+}
+
+void
+cps_replay_hub_verifier(const struct cps_roster *roster, struct cps_note_verifier *v)
+{
+    memset(v, 0, sizeof *v);
+    cps_replay_origin(roster->programme, v->name);
+    memcpy(v->pk, roster->hub.sign, sizeof v->pk);
+    cps_note_keyid(v->name, v->pk, v->id);
+}

@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * replay: the log as the truth. Appending an entry (log, Merkle leaf, partner chain,
+ * (partner, seq) index, and — when accepted — the dataset) is one function, used by the
+ * hub when it decides and by every verifier when it re-checks: a node's replica, the
+ * auditor's replay and a rebuild from the log all run cps_replay_entry, which trusts
+ * nothing in the entry that it can recompute.
+ */
+#ifndef CPS_REPLAY_H
+#define CPS_REPLAY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cps/apply.h"
+#include "cps/err.h"
+#include "cps/roster.h"
+#include "cps/store.h"
+#include "cps/wire.h"
+
+/* The databases of one copy of the log and its views. */
+struct cps_replay_dbs {
+    enum cps_db log;       /* index(be64) -> entry */
+    enum cps_db tree;      /* Merkle tree over the entries */
+    enum cps_db chain;     /* partner id -> struct cps_pstate */
+    enum cps_db pseq;      /* partner \0 seq(be64) -> index(be64) */
+    const char *size_name; /* meta name of the number of entries */
+    struct cps_apply_view view;
+};
+
+extern const struct cps_replay_dbs cps_replay_hub;     /* the hub's own log */
+extern const struct cps_replay_dbs cps_replay_replica; /* a node's replica of it */
+
+/* Entries in the log (0 for a new store). */
+CPS_MUST_CHECK int cps_replay_size(struct cps_txn *txn, const struct cps_replay_dbs *dbs,
+                                   uint64_t *size);
+
+/* A partner's chain state; a partner never seen starts at seq 0 with a zero prev. */
+CPS_MUST_CHECK int cps_replay_chain_get(struct cps_txn *txn, const struct cps_replay_dbs *dbs,
+                                        const char *partner, struct cps_pstate *ps);
+CPS_MUST_CHECK int cps_replay_chain_put(struct cps_txn *txn, const struct cps_replay_dbs *dbs,
+                                        const char *partner, const struct cps_pstate *ps);
+
+/* Log index of (partner, seq); CPS_ENOTFOUND when not logged. */
+CPS_MUST_CHECK int cps_replay_find(struct cps_txn *txn, const struct cps_replay_dbs *dbs,
+                                   const char *partner, uint64_t seq, uint64_t *index);
+
+/*
+ * Append a decided entry at the end of the log: entry is its encoding (cps_wire_encode_entry),
+ * up its decoded update, status CPS_ACK_APPLIED or CPS_ACK_REJECTED. *ps is the partner's
+ * chain state, advanced here and saved. On success *index is the entry's position.
+ * Returns 0 or a store error (the caller aborts the transaction).
+ */
+CPS_MUST_CHECK int cps_replay_append(struct cps_txn *txn, const struct cps_replay_dbs *dbs,
+                                     const uint8_t *entry, size_t entry_len,
+                                     const struct cps_update *up, int status,
+                                     struct cps_pstate *ps, uint64_t *index);
+
+/*
+ * Verify the entry that belongs at position index of a log, then append it: the entry
+ * decodes; its update is signed by the partner's key in roster (unless the caller already
+ * checked signatures: check_sig false); it names programme; its seq and prev continue the
+ * partner's chain; and the status it records is the one cps_apply_check gives (applied, or
+ * rejected with the same code and reason). Returns 0; CPS_EMALFORMED, CPS_EUNKNOWN,
+ * CPS_EBADSIG, CPS_EPROGRAMME, CPS_ECHAIN or CPS_EAUDIT with err naming the reason; or a
+ * store error. index must be the log's current size (CPS_EINTERNAL otherwise).
+ */
+CPS_MUST_CHECK int cps_replay_entry(struct cps_txn *txn, const struct cps_replay_dbs *dbs,
+                                    const struct cps_roster *roster, uint64_t index,
+                                    const uint8_t *entry, size_t entry_len, bool check_sig,
+                                    char *err, size_t err_len);
+
+/* The checkpoint origin (and the hub's signed-note key name) of a programme: "cps/<id>". */
+void cps_replay_origin(const char *programme, char out[CPS_NOTE_NAME_MAX]);
+
+/* The verifier of the hub's checkpoints, from the roster's hub key and the origin. */
+void cps_replay_hub_verifier(const struct cps_roster *roster, struct cps_note_verifier *v);
+
+#endif

@@ -12,10 +12,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <zmq.h>
 
 #include "cps/cli.h"
 #include "cps/log.h"
+#include "cps/replay.h"
 #include "commands.h"
 #include "hub.h"
 
@@ -89,13 +91,57 @@ send_reply(void *sock, const struct in_msg *in)
                 zmq_strerror(errno));
 }
 
-/* Ingest a batch in one transaction, signing a checkpoint when the log grew; on store
- * failure refuse all with EBUSY. */
+/* When to sign: after every `entries` new entries, or `ms` after the first entry not yet
+ * covered (0: no timer). The defaults sign with every group commit that added entries. */
+struct cadence {
+    uint64_t entries, ms;
+    uint64_t size;        /* the log's committed size */
+    uint64_t signed_size; /* size of the latest checkpoint */
+    uint64_t signed_ms;
+};
+
+static uint64_t
+now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static bool
+checkpoint_due(const struct cadence *c, uint64_t size)
+{
+    if (size <= c->signed_size)
+        return false;
+    return size - c->signed_size >= c->entries ||
+           (c->ms > 0 && now_ms() - c->signed_ms >= c->ms);
+}
+
+/* Sign inside txn when due; the caller commits. */
+static int
+maybe_checkpoint(struct hub *h, struct cps_txn *txn, struct cadence *c, uint64_t *size)
+{
+    uint64_t signed_size;
+    int rc;
+
+    if ((rc = cps_replay_size(txn, &cps_replay_hub, size)) != 0 || !checkpoint_due(c, *size))
+        return rc;
+    if ((rc = hub_checkpoint(h, txn, &signed_size)) != 0)
+        return rc;
+    if (signed_size > 0)
+        cps_log(CPS_LOG_DEBUG, "checkpoint signed size=%" PRIu64, signed_size);
+    return 0;
+}
+
+/* Ingest a batch in one transaction, signing a checkpoint when due; on store failure
+ * refuse all with EBUSY. */
 static void
-process_batch(struct hub *h, struct in_msg *batch, size_t n)
+process_batch(struct hub *h, struct in_msg *batch, size_t n, struct cadence *c)
 {
     struct cps_txn *txn = NULL;
-    uint64_t signed_size;
+    uint64_t size = 0;
+    bool due;
     size_t i;
     int rc;
 
@@ -123,13 +169,19 @@ process_batch(struct hub *h, struct in_msg *batch, size_t n)
             goto fail;
     }
     /* the checkpoint commits with the entries it covers */
-    if ((rc = hub_checkpoint(h, txn, &signed_size)) != 0)
+    if ((rc = cps_replay_size(txn, &cps_replay_hub, &size)) != 0)
         goto fail;
-    if (signed_size > 0)
-        cps_log(CPS_LOG_DEBUG, "checkpoint signed size=%" PRIu64, signed_size);
+    due = checkpoint_due(c, size);
+    if ((rc = maybe_checkpoint(h, txn, c, &size)) != 0)
+        goto fail;
     /* the commit point: nothing is acked before the log append is durable */
     if ((rc = cps_store_commit(&txn)) != 0)
         goto fail;
+    c->size = size;
+    if (due) {
+        c->signed_size = size;
+        c->signed_ms = now_ms();
+    }
     return;
 fail:
     cps_store_abort(&txn);
@@ -153,6 +205,10 @@ usage(FILE *f)
                "and apply their signed updates, ack each after its durable commit.\n"
                "  --listen ENDPOINT  default: the one given at init (" HUB_LISTEN_DEFAULT ")\n"
                "  --map-size MIB     grow the store's map to MIB mebibytes (when full)\n"
+               "  --checkpoint-entries N  sign a checkpoint once N entries are uncovered\n"
+               "                     (default 1: with every group commit that adds entries)\n"
+               "  --checkpoint-ms MS also sign MS milliseconds after the first uncovered\n"
+               "                     entry (default 0: no timer)\n"
                "Stops cleanly on SIGTERM or SIGINT. LEVEL: err, warn, info (default), debug.\n");
 }
 
@@ -184,8 +240,11 @@ cmd_run_main(int argc, char **argv)
         { "dir", required_argument, NULL, 'd' },       { "listen", required_argument, NULL, 'L' },
         { "map-size", required_argument, NULL, 'm' },  { "log-level", required_argument, NULL, 'l' },
         { "syslog", no_argument, NULL, 's' },          { "help", no_argument, NULL, 'h' },
+        { "checkpoint-entries", required_argument, NULL, 'E' },
+        { "checkpoint-ms", required_argument, NULL, 'T' },
         { NULL, 0, NULL, 0 },
     };
+    struct cadence cad = { .entries = 1 };
     struct sigaction sa = { .sa_handler = on_signal };
     struct in_msg *batch = NULL;
     struct hub_zap *zap = NULL;
@@ -198,8 +257,21 @@ cmd_run_main(int argc, char **argv)
     char err[512];
     int c, rc, ret = CPS_EXIT_USAGE;
 
-    while ((c = getopt_long(argc, argv, "d:L:m:l:sh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "d:L:m:l:shE:T:", opts, NULL)) != -1) {
         switch (c) {
+        case 'E':
+            if (!cps_cli_parse_u64(optarg, 1, UINT32_MAX, &cad.entries)) {
+                cps_cli_error(HUB_PROG " run", "--checkpoint-entries %s: expected 1 or more",
+                              optarg);
+                return CPS_EXIT_USAGE;
+            }
+            break;
+        case 'T':
+            if (!cps_cli_parse_u64(optarg, 0, 86400000, &cad.ms)) {
+                cps_cli_error(HUB_PROG " run", "--checkpoint-ms %s: expected 0..86400000", optarg);
+                return CPS_EXIT_USAGE;
+            }
+            break;
         case 'd':
             dir = optarg;
             break;
@@ -269,8 +341,18 @@ cmd_run_main(int argc, char **argv)
             log_size = 0;
         cps_store_abort(&txn);
     }
-    cps_log(CPS_LOG_INFO, "started programme=%s listen=%s partners=%zu log_size=%" PRIu64,
-            h.programme, listen, h.roster->n_partners, log_size);
+    cad.size = log_size;
+    if (cps_store_begin(h.st, false, &txn) == 0) {
+        struct cps_val note;
+
+        if (hub_latest_checkpoint(txn, &cad.signed_size, &note) != 0)
+            cad.signed_size = 0;
+        cps_store_abort(&txn);
+    }
+    cad.signed_ms = now_ms();
+    cps_log(CPS_LOG_INFO, "started programme=%s listen=%s partners=%zu log_size=%" PRIu64
+                          " checkpoint=%" PRIu64,
+            h.programme, listen, h.roster->n_partners, log_size, cad.signed_size);
     while (!stop_requested) {
         zmq_pollitem_t item = { sock, 0, ZMQ_POLLIN, 0 };
         size_t n = 0, bytes = 0, i;
@@ -290,9 +372,20 @@ cmd_run_main(int argc, char **argv)
             bytes += zmq_msg_size(&batch[n].body);
             n++;
         }
-        if (n == 0)
+        if (n == 0) {
+            /* quiet: sign what the cadence left uncovered once its time is up */
+            if (checkpoint_due(&cad, cad.size) && cps_store_begin(h.st, true, &txn) == 0) {
+                uint64_t size;
+
+                if (maybe_checkpoint(&h, txn, &cad, &size) == 0 && cps_store_commit(&txn) == 0) {
+                    cad.signed_size = size;
+                    cad.signed_ms = now_ms();
+                }
+                cps_store_abort(&txn);
+            }
             continue;
-        process_batch(&h, batch, n);
+        }
+        process_batch(&h, batch, n, &cad);
         for (i = 0; i < n; i++) {
             send_reply(sock, &batch[i]);
             free(batch[i].reply);

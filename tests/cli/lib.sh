@@ -43,7 +43,17 @@ cleanup() {
     exit "$status"
 }
 
-fail() { echo "FAIL: $*" >&2; exit 1; }
+# fail MESSAGE: say what failed, with the tail of every daemon's log, and stop.
+fail() {
+    echo "FAIL: $*" >&2
+    if [ -n "${WORK:-}" ]; then
+        local f
+        for f in "$WORK"/*.log; do
+            [ -f "$f" ] && { echo "--- $f" >&2; tail -n 8 "$f" >&2; }
+        done
+    fi
+    exit 1
+}
 
 # Counted checks for black-box tests: expect RC CMD... runs CMD (stdout in $tmp/out, stderr
 # in $tmp/err) and compares its exit code; check WHAT TEST... is a plain assertion;

@@ -8,6 +8,7 @@
 #ifndef CPS_AUDIT_H
 #define CPS_AUDIT_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -95,7 +96,7 @@ struct audit_result {
     uint8_t dataset[CPS_TLOG_HASH_BYTES];
     struct cps_roster *roster;
     struct cps_store *st; /* the replayed log and dataset (hub databases), read-only use */
-    char tmpdir[4096];
+    char tmpdir[PATH_MAX];
 };
 
 /*

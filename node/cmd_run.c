@@ -338,13 +338,14 @@ on_entries(struct daemon *d, const struct cps_msg *m, uint64_t now)
         cps_log(CPS_LOG_ERR, "replica: %s", err);
 }
 
-/* Ask for the next chunk of the log: at once while behind, every second once caught up. */
+/* Ask for the next chunk of the log: at once while behind, every second once caught up;
+ * but shipping comes first: no pull while the node's own updates are in flight. */
 static void
 maybe_pull(struct daemon *d, uint64_t now)
 {
     struct cps_msg *m;
 
-    if (d->rep.distrusted || (d->pull_out && now - d->pull_ms < PULL_TIMEOUT_MS) ||
+    if (d->rep.distrusted || d->next_send > d->last_acked + 1 || (d->pull_out && now - d->pull_ms < PULL_TIMEOUT_MS) ||
         (d->rep.caught_up && now - d->pull_ms < PULL_IDLE_MS))
         return;
     if ((m = malloc(sizeof *m)) == NULL)

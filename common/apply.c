@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cps/apply.h"
+#include "cps/roster.h"
 #include "cps/schema.h"
 
 #define RECORD_DOMAIN "cps/record/v1"
@@ -17,7 +18,10 @@
 int
 cps_apply_check(const struct cps_update *up, char *err, size_t err_len)
 {
-    const struct cps_schema_writer w = { .partner = up->partner };
+    /* the programme key writes as "programme": the schema's programme writer */
+    const struct cps_schema_writer w = {
+        .partner = strcmp(up->partner, CPS_ROSTER_PROGRAMME_ID) == 0 ? NULL : up->partner,
+    };
     char why[CPS_SCHEMA_ERR_MAX];
     size_t i;
     int rc;

@@ -132,7 +132,7 @@ cps_replay_entry(struct cps_txn *txn, const struct cps_replay_dbs *dbs,
                  const struct cps_roster *roster, uint64_t index, const uint8_t *entry,
                  size_t entry_len, bool check_sig, char *err, size_t err_len)
 {
-    const struct cps_roster_partner *p;
+    const uint8_t *signer;
     struct cps_update *up = NULL;
     struct cps_entry e;
     struct cps_pstate ps;
@@ -153,13 +153,13 @@ cps_replay_entry(struct cps_txn *txn, const struct cps_replay_dbs *dbs,
         rc = CPS_EMALFORMED;
         goto done;
     }
-    if ((p = cps_roster_find(roster, up->partner)) == NULL) {
+    if ((signer = cps_roster_signer(roster, up->partner)) == NULL) {
         snprintf(err, err_len, "partner %s seq %" PRIu64 ": not in the roster", up->partner,
                  up->seq);
         rc = CPS_EUNKNOWN;
         goto done;
     }
-    if (check_sig && cps_wire_verify_update(up, p->pub.sign) != 0) {
+    if (check_sig && cps_wire_verify_update(up, signer) != 0) {
         snprintf(err, err_len, "partner %s seq %" PRIu64 ": signature does not verify",
                  up->partner, up->seq);
         rc = CPS_EBADSIG;

@@ -689,3 +689,14 @@ cps_roster_format(const struct cps_roster *r, char **out, size_t *out_len)
     *out_len = sb.len;
     return 0;
 }
+
+const uint8_t *
+cps_roster_signer(const struct cps_roster *r, const char *id)
+{
+    const struct cps_roster_partner *p;
+
+    if (strcmp(id, CPS_ROSTER_PROGRAMME_ID) == 0)
+        return r->programme_key.pk;
+    p = cps_roster_find(r, id);
+    return p != NULL ? p->pub.sign : NULL;
+}

@@ -36,7 +36,7 @@ struct source {
 };
 
 static int
-next_record(void *arg, struct node_op *op, char *err, size_t err_len)
+next_record(void *arg, struct cps_batch_op *op, char *err, size_t err_len)
 {
     struct source *s = arg;
     struct cps_import_record rec;
@@ -56,7 +56,7 @@ next_record(void *arg, struct node_op *op, char *err, size_t err_len)
 }
 
 static void
-progress(const struct node_write_stats *st, void *arg)
+progress(const struct cps_batch *st, void *arg)
 {
     struct source *s = arg;
     uint64_t done, total;
@@ -81,7 +81,7 @@ cmd_import_main(int argc, char **argv)
         { NULL, 0, NULL, 0 },
     };
     const char *dir = NULL, *format = NULL, *coll = NULL, *path;
-    struct node_write_stats stats;
+    struct cps_batch stats = { 0 };
     enum cps_import_format fmt;
     struct source src = { 0 };
     struct node n;
@@ -139,7 +139,10 @@ cmd_import_main(int argc, char **argv)
         return CPS_EXIT_USAGE;
     }
     src.show_progress = isatty(STDERR_FILENO);
-    rc = node_write(&n, next_record, &src, batch, progress, &stats, err, sizeof err);
+    stats.max_ops = batch;
+    stats.progress = progress;
+    stats.progress_arg = &src;
+    rc = node_write(&n, next_record, &src, &stats, err, sizeof err);
     if (src.show_progress)
         fputc('\n', stderr);
     if (rc == 0) {

@@ -19,12 +19,12 @@
 static enum cps_db records_db = CPS_DB_RECORDS;
 
 struct one_op {
-    struct node_op op;
+    struct cps_batch_op op;
     bool done;
 };
 
 static int
-next_one(void *arg, struct node_op *op, char *err, size_t err_len)
+next_one(void *arg, struct cps_batch_op *op, char *err, size_t err_len)
 {
     struct one_op *o = arg;
 
@@ -43,7 +43,7 @@ write_one(const char *cmd, const char *dir, const char *coll, const char *key,
           const char *value_arg)
 {
     struct one_op one = { 0 };
-    struct node_write_stats stats;
+    struct cps_batch stats = { .max_ops = 1 };
     struct node n;
     uint8_t *value = NULL;
     size_t value_len = 0, json_len;
@@ -79,7 +79,7 @@ write_one(const char *cmd, const char *dir, const char *coll, const char *key,
     one.op.key_len = strlen(key);
     one.op.value = value;
     one.op.value_len = value_len;
-    rc = node_write(&n, next_one, &one, 1, NULL, &stats, err, sizeof err);
+    rc = node_write(&n, next_one, &one, &stats, err, sizeof err);
     if (rc == 0) {
         printf("queued %s/%s as update %" PRIu64 "\n", coll, key, stats.last_seq);
         ret = CPS_EXIT_OK;

@@ -63,131 +63,54 @@ fail:
 /* The node's own records: no digest (that is kept for the replica of the whole log). */
 static const struct cps_apply_view own_records = { .records = CPS_DB_RECORDS };
 
-/* Sign the builder's body, apply it locally, append it to the outbox, advance the chain. */
+/* The node's sink: the update's records and the update itself, in the caller's txn. */
 static int
-seal_update(struct node *n, struct cps_txn *txn, struct cps_wire_builder *b, uint64_t seq,
-            uint8_t prev[CPS_CRYPTO_HASH_BYTES], char *err, size_t err_len)
+to_outbox(void *arg, const struct cps_update *up, char *err, size_t err_len)
 {
-    struct cps_update *up = NULL;
-    uint8_t *signed_bytes = NULL, key[8];
-    size_t signed_len;
+    struct cps_txn *txn = arg;
+    uint8_t key[8];
     int rc;
 
-    if ((rc = cps_wire_builder_finish(b, n->keys, &signed_bytes, &signed_len)) != 0 ||
-        (rc = cps_wire_decode_update(&up, signed_bytes, signed_len)) != 0) {
-        snprintf(err, err_len, "encoding update %" PRIu64 ": %s", seq, cps_strerror(rc));
-        goto done;
-    }
-    cps_store_be64(key, seq);
+    cps_store_be64(key, up->seq);
     if ((rc = cps_apply_update(txn, &own_records, up)) != 0 ||
-        (rc = cps_store_put(txn, CPS_DB_OUTBOX, key, sizeof key, signed_bytes, signed_len,
-                            CPS_STORE_APPEND)) != 0) {
+        (rc = cps_store_put(txn, CPS_DB_OUTBOX, key, sizeof key, up->signed_bytes,
+                            up->signed_len, CPS_STORE_APPEND)) != 0)
         snprintf(err, err_len, "store: %s", cps_strerror(rc));
-        goto done;
-    }
-    cps_wire_update_hash(signed_bytes, signed_len, prev);
-done:
-    cps_wire_update_free(&up);
-    free(signed_bytes);
     return rc;
 }
 
 int
-node_write(struct node *n, node_next_fn next, void *arg, size_t batch,
-           void (*progress)(const struct node_write_stats *s, void *arg),
-           struct node_write_stats *stats, char *err, size_t err_len)
+node_write(struct node *n, cps_batch_next_fn next, void *arg, struct cps_batch *b, char *err,
+           size_t err_len)
 {
-    const struct cps_schema_writer w = { .partner = n->partner };
-    struct cps_wire_builder *b = NULL;
     struct cps_txn *txn = NULL;
-    struct node_op op;
     struct cps_val v;
-    uint8_t prev[CPS_CRYPTO_HASH_BYTES];
-    char why[CPS_SCHEMA_ERR_MAX];
-    uint64_t seq;
-    int rc, more;
+    int rc;
 
-    memset(stats, 0, sizeof *stats);
+    b->programme = n->programme;
+    b->writer = n->partner;
+    b->keys = n->keys;
     if ((rc = cps_store_begin(n->st, true, &txn)) != 0) {
         snprintf(err, err_len, "store: %s", cps_strerror(rc));
         return rc;
     }
-    if ((rc = cps_store_meta_get_u64(txn, "next_seq", &seq)) != 0 ||
-        (rc = cps_store_meta_get(txn, "prev", &v)) != 0 || v.len != sizeof prev) {
+    if ((rc = cps_store_meta_get_u64(txn, "next_seq", &b->seq)) != 0 ||
+        (rc = cps_store_meta_get(txn, "prev", &v)) != 0 || v.len != sizeof b->prev) {
         snprintf(err, err_len, "store: node state unreadable");
         rc = rc != 0 ? rc : CPS_ESTORE;
         goto fail;
     }
-    memcpy(prev, v.data, sizeof prev);
-    stats->first_seq = seq;
-    while ((more = next(arg, &op, err, err_len)) == 1) {
-        rc = cps_schema_check(&w, op.coll, op.coll_len, op.key, op.key_len, op.value,
-                              op.value_len, why, sizeof why);
-        if (rc != 0) {
-            if (op.line != 0)
-                snprintf(err, err_len, "line %" PRIu64 ": %s", op.line, why);
-            else
-                snprintf(err, err_len, "%s", why);
-            goto fail;
-        }
-        for (;;) {
-            if (b == NULL &&
-                (rc = cps_wire_builder_new(&b, n->programme, n->partner, seq, prev,
-                                           cps_wire_now_ms())) != 0) {
-                snprintf(err, err_len, "%s", cps_strerror(rc));
-                goto fail;
-            }
-            rc = cps_wire_builder_add(b, op.kind, op.coll, op.coll_len, op.key, op.key_len,
-                                      op.value, op.value_len);
-            if (rc == CPS_ETOOBIG && cps_wire_builder_ops(b) > 0) {
-                /* this update is full: seal it and start the next with the same op */
-                if ((rc = seal_update(n, txn, b, seq, prev, err, err_len)) != 0)
-                    goto fail;
-                cps_wire_builder_free(&b);
-                stats->updates++;
-                stats->last_seq = seq++;
-                if (progress != NULL)
-                    progress(stats, arg);
-                continue;
-            }
-            if (rc != 0) {
-                snprintf(err, err_len, "%s/%.*s: record too big for one update",
-                         op.coll, (int)op.key_len, op.key);
-                goto fail;
-            }
-            break;
-        }
-        stats->ops++;
-        if (cps_wire_builder_ops(b) >= batch) {
-            if ((rc = seal_update(n, txn, b, seq, prev, err, err_len)) != 0)
-                goto fail;
-            cps_wire_builder_free(&b);
-            stats->updates++;
-            stats->last_seq = seq++;
-            if (progress != NULL)
-                progress(stats, arg);
-        }
-    }
-    if (more < 0) {
-        rc = more;
+    memcpy(b->prev, v.data, sizeof b->prev);
+    if ((rc = cps_batch_write(b, next, arg, to_outbox, txn, err, err_len)) != 0)
         goto fail;
-    }
-    if (b != NULL && cps_wire_builder_ops(b) > 0) {
-        if ((rc = seal_update(n, txn, b, seq, prev, err, err_len)) != 0)
-            goto fail;
-        stats->updates++;
-        stats->last_seq = seq++;
-    }
-    cps_wire_builder_free(&b);
-    if ((rc = cps_store_meta_put_u64(txn, "next_seq", seq)) != 0 ||
-        (rc = cps_store_meta_put(txn, "prev", prev, sizeof prev)) != 0 ||
+    if ((rc = cps_store_meta_put_u64(txn, "next_seq", b->seq)) != 0 ||
+        (rc = cps_store_meta_put(txn, "prev", b->prev, sizeof b->prev)) != 0 ||
         (rc = cps_store_commit(&txn)) != 0) {
         snprintf(err, err_len, "store: %s", cps_strerror(rc));
         goto fail;
     }
     return 0;
 fail:
-    cps_wire_builder_free(&b);
     cps_store_abort(&txn);
     return rc;
 }

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cps/batch.h"
 #include "cps/crypto.h"
 #include "cps/note.h"
 #include "cps/roster.h"
@@ -39,38 +40,16 @@ struct node {
 int node_open(struct node *n, const char *dir, bool with_keys, char *err, size_t err_len);
 void node_close(struct node *n);
 
-/* One record operation handed to node_write; pointers borrowed for the call. */
-struct node_op {
-    enum cps_op_kind kind;
-    const char *coll;
-    size_t coll_len;
-    const char *key;
-    size_t key_len;
-    const uint8_t *value;
-    size_t value_len;
-    uint64_t line; /* for messages; 0 when not from a file */
-};
-
-/* Source of ops: returns 1 with *op filled, 0 at the end, or an error with err set. */
-typedef int (*node_next_fn)(void *arg, struct node_op *op, char *err, size_t err_len);
-
-struct node_write_stats {
-    uint64_t ops;
-    uint64_t updates;
-    uint64_t first_seq;
-    uint64_t last_seq;
-};
-
 /*
  * The transactional outbox: in ONE write transaction, validate every op (schema, own
  * partner), group them into signed updates of at most batch ops (and CPS_WIRE_MAX_BODY
  * bytes), apply each to the node's records and append it to the outbox. Any error aborts
- * the transaction: nothing is written. progress, when not NULL, is called after each
- * update. Returns 0 or an error with err set.
+ * the transaction: nothing is written. The caller sets b->max_ops (and b->progress if it
+ * wants); node_write fills in the rest, and b's counters say what was written.
+ * Returns 0 or an error with err set.
  */
-int node_write(struct node *n, node_next_fn next, void *arg, size_t batch,
-               void (*progress)(const struct node_write_stats *s, void *arg),
-               struct node_write_stats *stats, char *err, size_t err_len);
+int node_write(struct node *n, cps_batch_next_fn next, void *arg, struct cps_batch *b,
+               char *err, size_t err_len);
 
 /*
  * A DEALER socket in zctx with the node's CURVE keys and the hub's server key, and the

@@ -36,6 +36,10 @@
     "public-authority", "development-agency", "research-institute", "university", \
         "innovation-agency", "cluster-network"
 
+/* The writer id of updates signed by the programme key (programme-owned collections and,
+ * later, roster changes). Partner ids are "P" and digits, so it cannot clash. */
+#define CPS_ROSTER_PROGRAMME_ID "programme"
+
 enum cps_partner_status {
     CPS_PARTNER_ACTIVE = 0,
     CPS_PARTNER_INACTIVE = 1,
@@ -94,6 +98,10 @@ const struct cps_roster_partner *cps_roster_find_curve(const struct cps_roster *
                                                        const uint8_t curve[CPS_CRYPTO_PK_BYTES]);
 
 const char *cps_roster_status_name(enum cps_partner_status s);
+
+/* The Ed25519 key that signs updates of writer id: an active-or-not partner's signing key,
+ * or the programme key for CPS_ROSTER_PROGRAMME_ID. NULL when the roster has no such writer. */
+const uint8_t *cps_roster_signer(const struct cps_roster *r, const char *id);
 
 void cps_roster_free(struct cps_roster **r);
 

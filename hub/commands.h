@@ -9,5 +9,6 @@ int cmd_status_main(int argc, char **argv);
 int cmd_export_main(int argc, char **argv);
 int cmd_checkpoint_main(int argc, char **argv);
 int cmd_audit_bundle_main(int argc, char **argv);
+int cmd_programme_main(int argc, char **argv);
 
 #endif

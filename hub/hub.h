@@ -59,6 +59,15 @@ int hub_on_pull(struct hub *h, struct cps_txn *txn, const struct cps_msg *m, uin
 int hub_on_prove(struct hub *h, struct cps_txn *txn, const struct cps_msg *m, uint8_t **reply,
                  size_t *reply_len);
 
+/*
+ * Decide on a signed update whose signature the caller verified (a partner's, or the
+ * programme's): programme, chain (duplicates re-acked, gaps and bad prev refused), then
+ * log it applied or rejected. *reply receives the ACK or REFUSE. Returns 0 or a store
+ * error (abort the transaction).
+ */
+int hub_accept(struct hub *h, struct cps_txn *txn, const struct cps_update *up, uint8_t **reply,
+               size_t *reply_len);
+
 /* Encode a REFUSE reply (used for frames that never reach hub_ingest, and for EBUSY). */
 int hub_refuse(uint64_t seq, int code, const char *text, uint64_t expected, uint8_t **reply,
                size_t *reply_len);

@@ -125,16 +125,67 @@ append(struct cps_txn *txn, const struct cps_update *up, struct cps_pstate *ps, 
     return rc;
 }
 
+int
+hub_accept(struct hub *h, struct cps_txn *txn, const struct cps_update *up, uint8_t **reply,
+           size_t *reply_len)
+{
+    struct cps_pstate ps;
+    char why[512];
+    uint64_t index;
+    int rc, code;
+
+    if (strcmp(up->programme, h->programme) != 0) {
+        code = CPS_EPROGRAMME;
+        snprintf(why, sizeof why, "update is for programme '%s'", up->programme);
+        goto refuse;
+    }
+    if ((rc = cps_replay_chain_get(txn, &cps_replay_hub, up->partner, &ps)) != 0)
+        return rc;
+    if (up->seq <= ps.last_seq)
+        return on_duplicate(txn, up, reply, reply_len);
+    if (up->seq > ps.last_seq + 1) {
+        cps_log(CPS_LOG_DEBUG, "gap partner=%s seq=%" PRIu64 " expected=%" PRIu64, up->partner,
+                up->seq, ps.last_seq + 1);
+        return hub_refuse(up->seq, CPS_EGAP, "sequence gap", ps.last_seq + 1, reply, reply_len);
+    }
+    if (!cps_crypto_equal(up->prev, ps.last_hash, sizeof ps.last_hash)) {
+        code = CPS_ECHAIN;
+        snprintf(why, sizeof why, "prev does not match the hash of %s's update %" PRIu64,
+                 up->partner, ps.last_seq);
+        goto refuse;
+    }
+    /* correctly signed and in order: from here on it is logged, applied or rejected */
+    code = cps_apply_check(up, why, sizeof why);
+    if (code != 0 && code != CPS_EOWNER && code != CPS_ESCHEMA)
+        return code;
+    if (code == 0)
+        why[0] = 0;
+    if ((rc = append(txn, up, &ps, code, why, &index)) != 0)
+        return rc;
+    if (code != 0)
+        cps_log(CPS_LOG_WARN, "rejected partner=%s seq=%" PRIu64 " index=%" PRIu64
+                              " code=%s reason=\"%s\"",
+                up->partner, up->seq, index, cps_errname(code), why);
+    else
+        cps_log(CPS_LOG_DEBUG, "accepted partner=%s seq=%" PRIu64 " index=%" PRIu64
+                               " ops=%zu",
+                up->partner, up->seq, index, up->n_ops);
+    return ack(up->seq, index, code == 0 ? CPS_ACK_APPLIED : CPS_ACK_REJECTED, code, why,
+               strlen(why), reply, reply_len);
+refuse:
+    cps_log(CPS_LOG_WARN, "refused partner=%s seq=%" PRIu64 " code=%s reason=\"%s\"",
+            up->partner, up->seq, cps_errname(code), why);
+    return hub_refuse(up->seq, code, why, 0, reply, reply_len);
+}
+
 static int
 on_update(struct hub *h, struct cps_txn *txn, const struct cps_msg *m, uint8_t **reply,
           size_t *reply_len)
 {
     const struct cps_roster_partner *p = cps_roster_find(h->roster, m->partner);
     struct cps_update *up = NULL;
-    struct cps_pstate ps;
     uint8_t *plain = NULL;
     char why[512];
-    uint64_t index;
     int rc, code;
 
     /* ZAP admitted only active roster keys; checked again since the roster can change */
@@ -177,49 +228,7 @@ on_update(struct hub *h, struct cps_txn *txn, const struct cps_msg *m, uint8_t *
                  m->partner, m->seq, up->partner, up->seq);
         goto refuse;
     }
-    if (strcmp(up->programme, h->programme) != 0) {
-        code = CPS_EPROGRAMME;
-        snprintf(why, sizeof why, "update is for programme '%s'", up->programme);
-        goto refuse;
-    }
-    if ((rc = cps_replay_chain_get(txn, &cps_replay_hub, up->partner, &ps)) != 0)
-        goto done;
-    if (up->seq <= ps.last_seq) {
-        rc = on_duplicate(txn, up, reply, reply_len);
-        goto done;
-    }
-    if (up->seq > ps.last_seq + 1) {
-        cps_log(CPS_LOG_DEBUG, "gap partner=%s seq=%" PRIu64 " expected=%" PRIu64, up->partner,
-                up->seq, ps.last_seq + 1);
-        rc = hub_refuse(up->seq, CPS_EGAP, "sequence gap", ps.last_seq + 1, reply, reply_len);
-        goto done;
-    }
-    if (!cps_crypto_equal(up->prev, ps.last_hash, sizeof ps.last_hash)) {
-        code = CPS_ECHAIN;
-        snprintf(why, sizeof why, "prev does not match the hash of %s's update %" PRIu64,
-                 up->partner, ps.last_seq);
-        goto refuse;
-    }
-    /* correctly signed and in order: from here on it is logged, applied or rejected */
-    code = cps_apply_check(up, why, sizeof why);
-    if (code != 0 && code != CPS_EOWNER && code != CPS_ESCHEMA) {
-        rc = code;
-        goto done;
-    }
-    if (code == 0)
-        why[0] = 0;
-    if ((rc = append(txn, up, &ps, code, why, &index)) != 0)
-        goto done;
-    if (code != 0)
-        cps_log(CPS_LOG_WARN, "rejected partner=%s seq=%" PRIu64 " index=%" PRIu64
-                              " code=%s reason=\"%s\"",
-                up->partner, up->seq, index, cps_errname(code), why);
-    else
-        cps_log(CPS_LOG_DEBUG, "accepted partner=%s seq=%" PRIu64 " index=%" PRIu64
-                               " ops=%zu",
-                up->partner, up->seq, index, up->n_ops);
-    rc = ack(up->seq, index, code == 0 ? CPS_ACK_APPLIED : CPS_ACK_REJECTED, code, why,
-             strlen(why), reply, reply_len);
+    rc = hub_accept(h, txn, up, reply, reply_len);
     goto done;
 refuse:
     cps_log(CPS_LOG_WARN, "refused partner=%s seq=%" PRIu64 " code=%s reason=\"%s\"", m->partner,

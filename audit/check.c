@@ -261,11 +261,12 @@ load_checkpoints(const struct audit_opts *o, const struct cps_roster *roster,
 
 /* "entry 12 (partner P07 seq 5): why", the partner and seq read from the entry itself. */
 static void
-report_entry(const struct audit_opts *o, uint64_t i, const uint8_t *buf, size_t len, char *why)
+report_entry(const struct audit_opts *o, uint64_t i, const uint8_t *buf, size_t len, int rc,
+             char *why, size_t why_len)
 {
     struct cps_update *up = NULL;
     struct cps_entry e;
-    char prefix[96], *reason = why;
+    char prefix[96], rules[512], logged[512], *reason = why;
     size_t n;
 
     if (cps_wire_decode_entry(&e, buf, len) != 0 ||
@@ -278,6 +279,13 @@ report_entry(const struct audit_opts *o, uint64_t i, const uint8_t *buf, size_t 
                          up->seq);
     if (n < sizeof prefix && strncmp(why, prefix, n) == 0)
         reason += n;
+    /* same decision, other words: say which words */
+    if (rc == CPS_EAUDIT && cps_apply_check(up, rules, sizeof rules) == e.code && e.code != 0) {
+        snprintf(logged, sizeof logged, "%.*s", (int)e.reason_len, e.reason);
+        snprintf(why, why_len, "logged with the reason '%s' but the rules give '%s'",
+                 audit_printable(logged), audit_printable(rules));
+        reason = why;
+    }
     audit_printable(up->partner);
     cps_cli_error(o->prog, "entry %" PRIu64 " (partner %s seq %" PRIu64 "): %s", i, up->partner,
                   up->seq, audit_printable(reason));
@@ -354,7 +362,7 @@ replay(const struct audit_opts *o, struct audit_result *r, const struct audit_en
         if (rc != 0 && entry_fault(rc)) {
             if (why[0] == 0)
                 snprintf(why, sizeof why, "%s", cps_strerror(rc));
-            report_entry(o, i, ents->map + ents->off[i], ents->len[i], why);
+            report_entry(o, i, ents->map + ents->off[i], ents->len[i], rc, why, sizeof why);
             ret = CPS_EXIT_NO;
             goto done;
         }

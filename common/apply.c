@@ -83,9 +83,32 @@ state_store(uint8_t *bytes, const uint16_t *state)
     }
 }
 
+void
+cps_apply_lanes(const struct cps_update *up, uint16_t added[CPS_APPLY_LANES])
+{
+    uint8_t k[CPS_SCHEMA_COLL_MAX + 1 + CPS_SCHEMA_KEY_MAX];
+    size_t i, k_len;
+
+    memset(added, 0, CPS_APPLY_STATE_BYTES);
+    for (i = 0; i < up->n_ops; i++) {
+        const struct cps_op *op = &up->ops[i];
+
+        k_len = cps_store_record_key(k, sizeof k, op->coll, op->coll_len, op->key, op->key_len);
+        if (op->kind == CPS_OP_PUT && k_len != 0)
+            lanes_apply(added, k, k_len, op->value, op->value_len, +1);
+    }
+}
+
 int
 cps_apply_update(struct cps_txn *txn, const struct cps_apply_view *view,
                  const struct cps_update *up)
+{
+    return cps_apply_update_added(txn, view, up, NULL);
+}
+
+int
+cps_apply_update_added(struct cps_txn *txn, const struct cps_apply_view *view,
+                       const struct cps_update *up, const uint16_t *added)
 {
     uint8_t k[CPS_SCHEMA_COLL_MAX + 1 + CPS_SCHEMA_KEY_MAX], bytes[CPS_APPLY_STATE_BYTES];
     uint16_t state[CPS_APPLY_LANES];
@@ -112,11 +135,13 @@ cps_apply_update(struct cps_txn *txn, const struct cps_apply_view *view,
             return CPS_ETOOBIG; /* cps_apply_check refuses such keys first */
         if (view->digest_name != NULL) {
             rc = cps_store_get(txn, view->records, k, k_len, &old);
+            /* what the key holds now goes out; what each put brings comes in (added sums
+             * those in advance, so a key put twice in one update still nets to its last) */
             if (rc == 0)
                 lanes_apply(state, k, k_len, old.data, old.len, -1);
             else if (rc != CPS_ENOTFOUND)
                 return rc;
-            if (op->kind == CPS_OP_PUT)
+            if (op->kind == CPS_OP_PUT && added == NULL)
                 lanes_apply(state, k, k_len, op->value, op->value_len, +1);
         }
         if (op->kind == CPS_OP_PUT)
@@ -128,6 +153,9 @@ cps_apply_update(struct cps_txn *txn, const struct cps_apply_view *view,
     }
     if (view->digest_name == NULL)
         return 0;
+    if (added != NULL)
+        for (i = 0; i < CPS_APPLY_LANES; i++)
+            state[i] = (uint16_t)(state[i] + added[i]);
     state_store(bytes, state);
     return cps_store_meta_put(txn, view->digest_name, bytes, sizeof bytes);
 }

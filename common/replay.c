@@ -99,7 +99,7 @@ cps_replay_find(struct cps_txn *txn, const struct cps_replay_dbs *dbs, const cha
 int
 cps_replay_append(struct cps_txn *txn, const struct cps_replay_dbs *dbs, const uint8_t *entry,
                   size_t entry_len, const struct cps_update *up, int status,
-                  struct cps_pstate *ps, uint64_t *index)
+                  const uint16_t *added, struct cps_pstate *ps, uint64_t *index)
 {
     uint8_t k[CPS_WIRE_ID_MAX + 9], ix[8], leaf[CPS_TLOG_HASH_BYTES];
     int rc;
@@ -115,7 +115,8 @@ cps_replay_append(struct cps_txn *txn, const struct cps_replay_dbs *dbs, const u
                             CPS_STORE_NOOVERWRITE)) != 0 ||
         (rc = cps_store_meta_put_u64(txn, dbs->size_name, *index + 1)) != 0)
         return rc;
-    if (status == CPS_ACK_APPLIED && (rc = cps_apply_update(txn, &dbs->view, up)) != 0)
+    if (status == CPS_ACK_APPLIED &&
+        (rc = cps_apply_update_added(txn, &dbs->view, up, added)) != 0)
         return rc;
     ps->last_seq = up->seq;
     cps_wire_update_hash(up->signed_bytes, up->signed_len, ps->last_hash);
@@ -199,7 +200,7 @@ cps_replay_entry(struct cps_txn *txn, const struct cps_replay_dbs *dbs,
         rc = CPS_EAUDIT;
         goto done;
     }
-    rc = cps_replay_append(txn, dbs, entry, entry_len, up, e.status, &ps, &at);
+    rc = cps_replay_append(txn, dbs, entry, entry_len, up, e.status, NULL, &ps, &at);
 done:
     cps_wire_update_free(&up);
     return rc;

@@ -64,7 +64,7 @@ to_log(void *arg, const struct cps_update *up, char *err, size_t err_len)
     size_t len;
     int rc;
 
-    if ((rc = hub_accept(k->h, k->txn, up, &reply, &len)) != 0) {
+    if ((rc = hub_accept(k->h, k->txn, up, NULL, &reply, &len)) != 0) {
         snprintf(err, err_len, "store: %s", cps_strerror(rc));
         return rc;
     }

@@ -1,13 +1,19 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * cps-hub run: the hub daemon. A CURVE ROUTER behind a fail-closed ZAP allowlist; each poll
- * round's frames, from any number of partners, are ingested in ONE write transaction (group
- * commit) and acked only after it commits. A store failure aborts the round and acks
+ * cps-hub run: the hub daemon, a two-stage pipeline over two cores.
+ *
+ * The receiving thread owns the CURVE ROUTER (behind a fail-closed ZAP allowlist): it
+ * takes a group of frames from any number of partners, prepares each (decode, identity,
+ * seal, signature, digest lanes) and hands the group to the writer. The writer decides
+ * the whole group in ONE write transaction (group commit) with its checkpoint, commits,
+ * and hands the group back; only then are the acks sent. While the writer commits one
+ * group, the receiver prepares the next. A store failure aborts the group and acks
  * nothing: the nodes resend, so nothing accepted is lost and nothing is applied twice.
  */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,10 +27,12 @@
 #include "commands.h"
 #include "hub.h"
 
-#define BATCH_MAX_MSGS 512
-#define BATCH_MAX_BYTES (32u << 20)
+#define GROUP_MAX_MSGS 512
+#define GROUP_MAX_BYTES (32u << 20)
+#define GROUPS 2 /* one being committed while the next is prepared */
 #define POLL_MS 200
 #define ZMQ_ZAP_ENFORCE_DOMAIN_OPT 93 /* draft in 4.3.4 headers, honoured by the library */
+#define PIPE_ENDPOINT "inproc://cps-hub-writer"
 
 static volatile sig_atomic_t stop_requested;
 
@@ -35,69 +43,27 @@ on_signal(int sig)
     stop_requested = 1;
 }
 
-struct in_msg {
-    uint8_t rid[256]; /* routing id the ROUTER assigned */
-    size_t rid_len;
-    zmq_msg_t body;
-    char user_id[CPS_WIRE_ID_MAX];
-    bool bad_shape; /* more than one body frame */
-    uint8_t *reply;
-    size_t reply_len;
+/* A group of received messages; the frames stay in msgs until the replies are sent. */
+struct group {
+    size_t n;
+    zmq_msg_t msgs[GROUP_MAX_MSGS];
+    struct hub_work work[GROUP_MAX_MSGS];
 };
 
-/* Receive one [routing id][body] message without blocking; 1 got, 0 none, <0 error. */
-static int
-recv_one(void *sock, struct in_msg *in)
-{
-    int n, more = 0;
-    size_t ml = sizeof more;
-    const char *uid;
-
-    if ((n = zmq_recv(sock, in->rid, sizeof in->rid, ZMQ_DONTWAIT)) < 0)
-        return errno == EAGAIN ? 0 : -errno;
-    in->rid_len = (size_t)n > sizeof in->rid ? sizeof in->rid : (size_t)n;
-    in->bad_shape = false;
-    in->reply = NULL;
-    zmq_msg_init(&in->body);
-    if (zmq_msg_recv(&in->body, sock, 0) < 0) {
-        zmq_msg_close(&in->body);
-        return -errno;
-    }
-    /* User-Id is read from the body frame: the routing frame loses it after zmq_poll */
-    uid = zmq_msg_gets(&in->body, "User-Id");
-    snprintf(in->user_id, sizeof in->user_id, "%s", uid != NULL ? uid : "");
-    zmq_getsockopt(sock, ZMQ_RCVMORE, &more, &ml);
-    while (more) { /* drain extra frames: the message is malformed */
-        zmq_msg_t extra;
-
-        in->bad_shape = true;
-        zmq_msg_init(&extra);
-        zmq_msg_recv(&extra, sock, 0);
-        zmq_msg_close(&extra);
-        zmq_getsockopt(sock, ZMQ_RCVMORE, &more, &ml);
-    }
-    return 1;
-}
-
-static void
-send_reply(void *sock, const struct in_msg *in)
-{
-    if (in->reply == NULL)
-        return;
-    /* ROUTER_MANDATORY + DONTWAIT: a gone or slow node costs a log line, never a stall */
-    if (zmq_send(sock, in->rid, in->rid_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
-        zmq_send(sock, in->reply, in->reply_len, ZMQ_DONTWAIT) < 0)
-        cps_log(CPS_LOG_DEBUG, "reply to partner=%s dropped: %s", in->user_id,
-                zmq_strerror(errno));
-}
-
 /* When to sign: after every `entries` new entries, or `ms` after the first entry not yet
- * covered (0: no timer). The defaults sign with every group commit that added entries. */
+ * covered (0: no timer). The defaults sign with every group commit that adds entries. */
 struct cadence {
     uint64_t entries, ms;
     uint64_t size;        /* the log's committed size */
     uint64_t signed_size; /* size of the latest checkpoint */
     uint64_t signed_ms;
+};
+
+struct writer {
+    struct hub *h;
+    void *zctx;
+    struct cadence cad;
+    pthread_t thread;
 };
 
 static uint64_t
@@ -118,88 +84,186 @@ checkpoint_due(const struct cadence *c, uint64_t size)
            (c->ms > 0 && now_ms() - c->signed_ms >= c->ms);
 }
 
-/* Sign inside txn when due; the caller commits. */
+/* Sign inside txn when due (the caller commits); *signed_now says whether it did. */
 static int
-maybe_checkpoint(struct hub *h, struct cps_txn *txn, struct cadence *c, uint64_t *size)
+maybe_checkpoint(struct hub *h, struct cps_txn *txn, const struct cadence *c, uint64_t *size,
+                 bool *signed_now)
 {
     uint64_t signed_size;
     int rc;
 
+    *signed_now = false;
     if ((rc = cps_replay_size(txn, &cps_replay_hub, size)) != 0 || !checkpoint_due(c, *size))
         return rc;
     if ((rc = hub_checkpoint(h, txn, &signed_size)) != 0)
         return rc;
     if (signed_size > 0)
         cps_log(CPS_LOG_DEBUG, "checkpoint signed size=%" PRIu64, signed_size);
+    *signed_now = true;
     return 0;
 }
 
-/* Ingest a batch in one transaction, signing a checkpoint when due; on store failure
- * refuse all with EBUSY. */
+/* Decide a group in one transaction with its checkpoint; on store failure every message of
+ * the group is answered EBUSY instead, and nothing of it is acked. */
 static void
-process_batch(struct hub *h, struct in_msg *batch, size_t n, struct cadence *c)
+commit_group(struct writer *wr, struct group *g)
 {
     struct cps_txn *txn = NULL;
     uint64_t size = 0;
-    bool due;
+    bool signed_now = false;
     size_t i;
     int rc;
 
-    if ((rc = cps_store_begin(h->st, true, &txn)) != 0)
+    if ((rc = cps_store_begin(wr->h->st, true, &txn)) != 0)
         goto fail;
-    for (i = 0; i < n; i++) {
-        struct in_msg *in = &batch[i];
-
-        if (in->user_id[0] == 0 || cps_roster_find(h->roster, in->user_id) == NULL) {
-            /* cannot happen behind the ZAP handler; refuse rather than trust */
-            cps_log(CPS_LOG_WARN, "refused code=EUNKNOWN reason=\"no authenticated partner\"");
-            rc = hub_refuse(0, CPS_EUNKNOWN, "connection not authenticated as a partner", 0,
-                            &in->reply, &in->reply_len);
-        } else if (in->bad_shape) {
-            cps_log(CPS_LOG_WARN, "refused partner=%s code=EMALFORMED reason=\"more than one "
-                                  "frame\"",
-                    in->user_id);
-            rc = hub_refuse(0, CPS_EMALFORMED, "a message is exactly one frame", 0, &in->reply,
-                            &in->reply_len);
-        } else {
-            rc = hub_ingest(h, txn, in->user_id, zmq_msg_data(&in->body),
-                            zmq_msg_size(&in->body), &in->reply, &in->reply_len);
-        }
-        if (rc != 0)
+    for (i = 0; i < g->n; i++)
+        if ((rc = hub_commit_one(wr->h, txn, &g->work[i])) != 0)
             goto fail;
-    }
     /* the checkpoint commits with the entries it covers */
-    if ((rc = cps_replay_size(txn, &cps_replay_hub, &size)) != 0)
-        goto fail;
-    due = checkpoint_due(c, size);
-    if ((rc = maybe_checkpoint(h, txn, c, &size)) != 0)
+    if ((rc = maybe_checkpoint(wr->h, txn, &wr->cad, &size, &signed_now)) != 0)
         goto fail;
     /* the commit point: nothing is acked before the log append is durable */
     if ((rc = cps_store_commit(&txn)) != 0)
         goto fail;
-    c->size = size;
-    if (due) {
-        c->signed_size = size;
-        c->signed_ms = now_ms();
+    wr->cad.size = size;
+    if (signed_now) {
+        wr->cad.signed_size = size;
+        wr->cad.signed_ms = now_ms();
     }
     return;
 fail:
     cps_store_abort(&txn);
-    cps_log(CPS_LOG_ERR, "store: batch of %zu messages not committed: %s%s", n, cps_strerror(rc),
-            rc == CPS_EFULL ? " (enlarge the map: cps-hub run --map-size)" : "");
-    for (i = 0; i < n; i++) {
-        free(batch[i].reply);
-        batch[i].reply = NULL;
-        if (hub_refuse(0, CPS_EBUSY, "hub cannot commit now; retry", 0, &batch[i].reply,
-                       &batch[i].reply_len) != 0)
-            batch[i].reply = NULL;
+    cps_log(CPS_LOG_ERR, "store: group of %zu messages not committed: %s%s", g->n,
+            cps_strerror(rc),
+            rc == CPS_EFULL ? " (enlarge the map: cps-hub run --map-size MIB)" : "");
+    for (i = 0; i < g->n; i++) {
+        free(g->work[i].reply);
+        g->work[i].reply = NULL;
+        if (hub_refuse(0, CPS_EBUSY, "hub cannot commit now; retry", 0, &g->work[i].reply,
+                       &g->work[i].reply_len) != 0)
+            g->work[i].reply = NULL;
     }
+}
+
+/* Quiet: sign what the cadence left uncovered once its time is up. */
+static void
+timed_checkpoint(struct writer *wr)
+{
+    struct cps_txn *txn = NULL;
+    uint64_t size;
+    bool signed_now;
+
+    if (!checkpoint_due(&wr->cad, wr->cad.size) || cps_store_begin(wr->h->st, true, &txn) != 0)
+        return;
+    if (maybe_checkpoint(wr->h, txn, &wr->cad, &size, &signed_now) == 0 &&
+        cps_store_commit(&txn) == 0 && signed_now) {
+        wr->cad.signed_size = size;
+        wr->cad.signed_ms = now_ms();
+    }
+    cps_store_abort(&txn);
+}
+
+/* The writer thread: groups arrive as pointers on a PAIR socket and go back the same way;
+ * a NULL pointer ends it. */
+static void *
+writer_main(void *arg)
+{
+    struct writer *wr = arg;
+    void *pipe = zmq_socket(wr->zctx, ZMQ_PAIR);
+    const int linger = 0;
+
+    if (pipe == NULL || zmq_setsockopt(pipe, ZMQ_LINGER, &linger, sizeof linger) != 0 ||
+        zmq_connect(pipe, PIPE_ENDPOINT) != 0) {
+        cps_log(CPS_LOG_ERR, "writer: %s", zmq_strerror(errno));
+        return NULL;
+    }
+    for (;;) {
+        zmq_pollitem_t it = { pipe, 0, ZMQ_POLLIN, 0 };
+        struct group *g;
+
+        if (zmq_poll(&it, 1, POLL_MS) < 0 && errno != EINTR)
+            break;
+        if (!(it.revents & ZMQ_POLLIN)) {
+            timed_checkpoint(wr);
+            continue;
+        }
+        if (zmq_recv(pipe, &g, sizeof g, 0) != sizeof g)
+            continue;
+        if (g == NULL)
+            break;
+        commit_group(wr, g);
+        if (zmq_send(pipe, &g, sizeof g, 0) != sizeof g)
+            break;
+    }
+    zmq_close(pipe);
+    return NULL;
+}
+
+/* Receive one [routing id][body] message into slot i without blocking; 1 got, 0 none,
+ * <0 error. */
+static int
+recv_one(void *sock, struct group *g)
+{
+    struct hub_work *w = &g->work[g->n];
+    zmq_msg_t *body = &g->msgs[g->n];
+    int n, more = 0;
+    size_t ml = sizeof more;
+    const char *uid;
+
+    if ((n = zmq_recv(sock, w->rid, sizeof w->rid, ZMQ_DONTWAIT)) < 0)
+        return errno == EAGAIN ? 0 : -errno;
+    w->rid_len = (size_t)n > sizeof w->rid ? sizeof w->rid : (size_t)n;
+    w->bad_shape = false;
+    zmq_msg_init(body);
+    if (zmq_msg_recv(body, sock, 0) < 0) {
+        zmq_msg_close(body);
+        return -errno;
+    }
+    /* User-Id is read from the body frame: the routing frame loses it after zmq_poll */
+    uid = zmq_msg_gets(body, "User-Id");
+    snprintf(w->user_id, sizeof w->user_id, "%s", uid != NULL ? uid : "");
+    w->frame = zmq_msg_data(body);
+    w->frame_len = zmq_msg_size(body);
+    zmq_getsockopt(sock, ZMQ_RCVMORE, &more, &ml);
+    while (more) { /* drain extra frames: the message is malformed */
+        zmq_msg_t extra;
+
+        w->bad_shape = true;
+        zmq_msg_init(&extra);
+        zmq_msg_recv(&extra, sock, 0);
+        zmq_msg_close(&extra);
+        zmq_getsockopt(sock, ZMQ_RCVMORE, &more, &ml);
+    }
+    g->n++;
+    return 1;
+}
+
+/* Send a committed group's replies and release it. ROUTER_MANDATORY + DONTWAIT: a gone or
+ * slow node costs a log line, never a stall. */
+static void
+reply_group(void *sock, struct group *g)
+{
+    size_t i;
+
+    for (i = 0; i < g->n; i++) {
+        struct hub_work *w = &g->work[i];
+
+        if (w->reply != NULL &&
+            (zmq_send(sock, w->rid, w->rid_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
+             zmq_send(sock, w->reply, w->reply_len, ZMQ_DONTWAIT) < 0))
+            cps_log(CPS_LOG_DEBUG, "reply to partner=%s dropped: %s", w->user_id,
+                    zmq_strerror(errno));
+        hub_work_clear(w);
+        zmq_msg_close(&g->msgs[i]);
+    }
+    g->n = 0;
 }
 
 static void
 usage(FILE *f)
 {
     fprintf(f, "Usage: " HUB_PROG " run [--dir DIR] [--listen ENDPOINT] [--map-size MIB]\n"
+               "                   [--checkpoint-entries N] [--checkpoint-ms MS]\n"
                "                   [--log-level LEVEL] [--syslog]\n"
                "Run the hub: accept CURVE connections from the roster's active partners, log\n"
                "and apply their signed updates, ack each after its durable commit.\n"
@@ -233,6 +297,60 @@ setup_router(void *sock, struct hub *h)
     return 0;
 }
 
+/* The receiving thread's loop: fill free groups, hand them over, reply to returned ones. */
+static void
+serve(struct hub *h, void *sock, void *pipe, struct group **free_groups)
+{
+    size_t n_free = GROUPS, in_flight = 0;
+
+    while (!stop_requested || in_flight > 0) {
+        zmq_pollitem_t items[2] = {
+            { pipe, 0, ZMQ_POLLIN, 0 },
+            { sock, 0, n_free > 0 && !stop_requested ? ZMQ_POLLIN : 0, 0 },
+        };
+        struct group *g;
+
+        if (zmq_poll(items, 2, POLL_MS) < 0) {
+            if (errno == EINTR)
+                continue;
+            cps_log(CPS_LOG_ERR, "zmq_poll: %s", zmq_strerror(errno));
+            break;
+        }
+        if (items[0].revents & ZMQ_POLLIN && zmq_recv(pipe, &g, sizeof g, 0) == sizeof g) {
+            reply_group(sock, g);
+            free_groups[n_free++] = g;
+            in_flight--;
+        }
+        if ((items[1].revents & ZMQ_POLLIN) && n_free > 0 && !stop_requested) {
+            size_t bytes = 0, i;
+            int rc;
+
+            g = free_groups[--n_free];
+            while (g->n < GROUP_MAX_MSGS && bytes < GROUP_MAX_BYTES) {
+                if ((rc = recv_one(sock, g)) <= 0) {
+                    if (rc < 0 && rc != -EINTR)
+                        cps_log(CPS_LOG_WARN, "recv: %s", zmq_strerror(-rc));
+                    break;
+                }
+                bytes += g->work[g->n - 1].frame_len;
+            }
+            if (g->n == 0) {
+                free_groups[n_free++] = g;
+                continue;
+            }
+            for (i = 0; i < g->n; i++)
+                hub_prepare(h, &g->work[i]);
+            if (zmq_send(pipe, &g, sizeof g, 0) != sizeof g) {
+                cps_log(CPS_LOG_ERR, "writer: %s", zmq_strerror(errno));
+                reply_group(sock, g); /* nothing committed: no reply is due */
+                free_groups[n_free++] = g;
+                continue;
+            }
+            in_flight++;
+        }
+    }
+}
+
 int
 cmd_run_main(int argc, char **argv)
 {
@@ -244,30 +362,31 @@ cmd_run_main(int argc, char **argv)
         { "checkpoint-ms", required_argument, NULL, 'T' },
         { NULL, 0, NULL, 0 },
     };
-    struct cadence cad = { .entries = 1 };
+    struct writer wr = { .cad = { .entries = 1 } };
     struct sigaction sa = { .sa_handler = on_signal };
-    struct in_msg *batch = NULL;
+    struct group *groups[GROUPS] = { NULL }, *free_groups[GROUPS];
     struct hub_zap *zap = NULL;
     const char *dir = NULL, *listen = NULL;
-    bool use_syslog = false;
-    uint64_t map_mib = 0, log_size = 0;
-    void *zctx = NULL, *sock = NULL;
+    bool use_syslog = false, writer_started = false;
+    uint64_t map_mib = 0;
+    void *zctx = NULL, *sock = NULL, *pipe = NULL;
     struct cps_txn *txn = NULL;
     struct hub h;
     char err[512];
-    int c, rc, ret = CPS_EXIT_USAGE;
+    int c, rc, i, ret = CPS_EXIT_USAGE;
+    const int linger = 0;
 
     while ((c = getopt_long(argc, argv, "d:L:m:l:shE:T:", opts, NULL)) != -1) {
         switch (c) {
         case 'E':
-            if (!cps_cli_parse_u64(optarg, 1, UINT32_MAX, &cad.entries)) {
+            if (!cps_cli_parse_u64(optarg, 1, UINT32_MAX, &wr.cad.entries)) {
                 cps_cli_error(HUB_PROG " run", "--checkpoint-entries %s: expected 1 or more",
                               optarg);
                 return CPS_EXIT_USAGE;
             }
             break;
         case 'T':
-            if (!cps_cli_parse_u64(optarg, 0, 86400000, &cad.ms)) {
+            if (!cps_cli_parse_u64(optarg, 0, 86400000, &wr.cad.ms)) {
                 cps_cli_error(HUB_PROG " run", "--checkpoint-ms %s: expected 0..86400000", optarg);
                 return CPS_EXIT_USAGE;
             }
@@ -317,8 +436,11 @@ cmd_run_main(int argc, char **argv)
     if (listen == NULL)
         listen = h.listen;
     cps_log_open("cps-hub", use_syslog);
-    if ((batch = calloc(BATCH_MAX_MSGS, sizeof *batch)) == NULL)
-        goto done;
+    for (i = 0; i < GROUPS; i++) {
+        if ((groups[i] = calloc(1, sizeof *groups[i])) == NULL)
+            goto done;
+        free_groups[i] = groups[i];
+    }
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
@@ -337,64 +459,40 @@ cmd_run_main(int argc, char **argv)
         goto done;
     }
     if (cps_store_begin(h.st, false, &txn) == 0) {
-        if (cps_store_meta_get_u64(txn, "log_size", &log_size) != 0)
-            log_size = 0;
-        cps_store_abort(&txn);
-    }
-    cad.size = log_size;
-    if (cps_store_begin(h.st, false, &txn) == 0) {
         struct cps_val note;
 
-        if (hub_latest_checkpoint(txn, &cad.signed_size, &note) != 0)
-            cad.signed_size = 0;
+        if (cps_replay_size(txn, &cps_replay_hub, &wr.cad.size) != 0)
+            wr.cad.size = 0;
+        if (hub_latest_checkpoint(txn, &wr.cad.signed_size, &note) != 0)
+            wr.cad.signed_size = 0;
         cps_store_abort(&txn);
     }
-    cad.signed_ms = now_ms();
+    wr.cad.signed_ms = now_ms();
+    wr.h = &h;
+    wr.zctx = zctx;
+    if ((pipe = zmq_socket(zctx, ZMQ_PAIR)) == NULL ||
+        zmq_setsockopt(pipe, ZMQ_LINGER, &linger, sizeof linger) != 0 ||
+        zmq_bind(pipe, PIPE_ENDPOINT) != 0 ||
+        pthread_create(&wr.thread, NULL, writer_main, &wr) != 0) {
+        cps_cli_error(HUB_PROG " run", "writer thread: %s", zmq_strerror(errno));
+        goto done;
+    }
+    writer_started = true;
     cps_log(CPS_LOG_INFO, "started programme=%s listen=%s partners=%zu log_size=%" PRIu64
                           " checkpoint=%" PRIu64,
-            h.programme, listen, h.roster->n_partners, log_size, cad.signed_size);
-    while (!stop_requested) {
-        zmq_pollitem_t item = { sock, 0, ZMQ_POLLIN, 0 };
-        size_t n = 0, bytes = 0, i;
-
-        if (zmq_poll(&item, 1, POLL_MS) < 0) {
-            if (errno == EINTR)
-                continue;
-            cps_log(CPS_LOG_ERR, "zmq_poll: %s", zmq_strerror(errno));
-            break;
-        }
-        while (n < BATCH_MAX_MSGS && bytes < BATCH_MAX_BYTES) {
-            if ((rc = recv_one(sock, &batch[n])) <= 0) {
-                if (rc < 0 && rc != -EINTR)
-                    cps_log(CPS_LOG_WARN, "recv: %s", zmq_strerror(-rc));
-                break;
-            }
-            bytes += zmq_msg_size(&batch[n].body);
-            n++;
-        }
-        if (n == 0) {
-            /* quiet: sign what the cadence left uncovered once its time is up */
-            if (checkpoint_due(&cad, cad.size) && cps_store_begin(h.st, true, &txn) == 0) {
-                uint64_t size;
-
-                if (maybe_checkpoint(&h, txn, &cad, &size) == 0 && cps_store_commit(&txn) == 0) {
-                    cad.signed_size = size;
-                    cad.signed_ms = now_ms();
-                }
-                cps_store_abort(&txn);
-            }
-            continue;
-        }
-        process_batch(&h, batch, n, &cad);
-        for (i = 0; i < n; i++) {
-            send_reply(sock, &batch[i]);
-            free(batch[i].reply);
-            zmq_msg_close(&batch[i].body);
-        }
-    }
+            h.programme, listen, h.roster->n_partners, wr.cad.size, wr.cad.signed_size);
+    serve(&h, sock, pipe, free_groups);
     cps_log(CPS_LOG_INFO, "stopping");
     ret = CPS_EXIT_OK;
 done:
+    if (writer_started) {
+        struct group *end = NULL;
+
+        zmq_send(pipe, &end, sizeof end, 0);
+        pthread_join(wr.thread, NULL);
+    }
+    if (pipe != NULL)
+        zmq_close(pipe);
     if (sock != NULL)
         zmq_close(sock);
     if (zctx != NULL) {
@@ -402,7 +500,8 @@ done:
         hub_zap_stop(&zap);
         zmq_ctx_term(zctx);
     }
-    free(batch);
+    for (i = 0; i < GROUPS; i++)
+        free(groups[i]);
     hub_close(&h);
     return ret;
 }

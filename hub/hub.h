@@ -40,13 +40,38 @@ void hub_close(struct hub *h);
 const char *hub_dir(const char *given);
 
 /*
- * Handle one frame from the partner that the connection authenticated as user_id, inside
- * the batch's write transaction txn. *reply receives the encoded reply (malloc'd; NULL when
- * none is due). Returns 0 — including for refused input, which only changes the reply —
- * or a store error, after which the caller must abort the whole batch and ack nothing.
+ * One received message on its way through the hub: the receiving thread fills the frame
+ * fields and runs hub_prepare (decode, identity, seal, signature, digest lanes: no store
+ * access); the writer thread runs hub_commit_one inside the group commit's transaction.
  */
-int hub_ingest(struct hub *h, struct cps_txn *txn, const char *user_id, const uint8_t *frame,
-               size_t frame_len, uint8_t **reply, size_t *reply_len);
+struct hub_work {
+    uint8_t rid[256]; /* the ROUTER's routing id of the sender */
+    size_t rid_len;
+    char user_id[CPS_WIRE_ID_MAX]; /* the partner CURVE authenticated ("" if none) */
+    const uint8_t *frame;          /* borrowed from the received message */
+    size_t frame_len;
+    bool bad_shape;                /* more than one body frame */
+    /* filled by hub_prepare */
+    struct cps_msg *m;
+    int code;                      /* a refusal decided before the store (0: none) */
+    uint64_t refuse_seq;
+    char why[256];
+    struct cps_update *up;         /* UPDATE: opened, decoded, signature verified */
+    uint16_t *added;               /* UPDATE: cps_apply_lanes(up), or NULL */
+    /* filled by hub_commit_one */
+    uint8_t *reply;
+    size_t reply_len;
+};
+
+void hub_prepare(struct hub *h, struct hub_work *w);
+
+/* Decide w inside txn; w->reply receives the reply (NULL when none is due). Returns 0 —
+ * also for refused input, which only changes the reply — or a store error, after which
+ * the caller aborts the whole group and acks nothing. */
+int hub_commit_one(struct hub *h, struct cps_txn *txn, struct hub_work *w);
+
+/* Free what prepare and commit allocated; the frame fields stay. */
+void hub_work_clear(struct hub_work *w);
 
 /* Checkpoints (checkpoint.c). hub_checkpoint signs one for the log's current size inside
  * txn unless the latest already has that size; *signed_size is its size (0: none signed).
@@ -65,8 +90,8 @@ int hub_on_prove(struct hub *h, struct cps_txn *txn, const struct cps_msg *m, ui
  * log it applied or rejected. *reply receives the ACK or REFUSE. Returns 0 or a store
  * error (abort the transaction).
  */
-int hub_accept(struct hub *h, struct cps_txn *txn, const struct cps_update *up, uint8_t **reply,
-               size_t *reply_len);
+int hub_accept(struct hub *h, struct cps_txn *txn, const struct cps_update *up,
+               const uint16_t *added, uint8_t **reply, size_t *reply_len);
 
 /* Encode a REFUSE reply (used for frames that never reach hub_ingest, and for EBUSY). */
 int hub_refuse(uint64_t seq, int code, const char *text, uint64_t expected, uint8_t **reply,

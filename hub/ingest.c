@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,8 +106,8 @@ on_duplicate(struct cps_txn *txn, const struct cps_update *up, uint8_t **reply,
 
 /* Log the decided entry: the log, the tree, the chain and (when accepted) the dataset. */
 static int
-append(struct cps_txn *txn, const struct cps_update *up, struct cps_pstate *ps, int code,
-       const char *reason, uint64_t *index)
+append(struct cps_txn *txn, const struct cps_update *up, const uint16_t *added,
+       struct cps_pstate *ps, int code, const char *reason, uint64_t *index)
 {
     struct cps_entry e = {
         .signed_bytes = up->signed_bytes, .signed_len = up->signed_len,
@@ -120,14 +121,14 @@ append(struct cps_txn *txn, const struct cps_update *up, struct cps_pstate *ps, 
     if ((rc = cps_wire_encode_entry(&e, &buf, &len)) != 0)
         return rc;
     ps->last_seen_ms = e.received_ms;
-    rc = cps_replay_append(txn, &cps_replay_hub, buf, len, up, e.status, ps, index);
+    rc = cps_replay_append(txn, &cps_replay_hub, buf, len, up, e.status, added, ps, index);
     free(buf);
     return rc;
 }
 
 int
-hub_accept(struct hub *h, struct cps_txn *txn, const struct cps_update *up, uint8_t **reply,
-           size_t *reply_len)
+hub_accept(struct hub *h, struct cps_txn *txn, const struct cps_update *up,
+           const uint16_t *added, uint8_t **reply, size_t *reply_len)
 {
     struct cps_pstate ps;
     char why[512];
@@ -160,7 +161,7 @@ hub_accept(struct hub *h, struct cps_txn *txn, const struct cps_update *up, uint
         return code;
     if (code == 0)
         why[0] = 0;
-    if ((rc = append(txn, up, &ps, code, why, &index)) != 0)
+    if ((rc = append(txn, up, added, &ps, code, why, &index)) != 0)
         return rc;
     if (code != 0)
         cps_log(CPS_LOG_WARN, "rejected partner=%s seq=%" PRIu64 " index=%" PRIu64
@@ -178,108 +179,147 @@ refuse:
     return hub_refuse(up->seq, code, why, 0, reply, reply_len);
 }
 
-static int
-on_update(struct hub *h, struct cps_txn *txn, const struct cps_msg *m, uint8_t **reply,
-          size_t *reply_len)
+/* Refuse in prepare: kept in the work item, logged and encoded by the writer. */
+static void
+prep_refuse(struct hub_work *w, uint64_t seq, int code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void
+prep_refuse(struct hub_work *w, uint64_t seq, int code, const char *fmt, ...)
 {
+    va_list ap;
+
+    w->code = code;
+    w->refuse_seq = seq;
+    va_start(ap, fmt);
+    vsnprintf(w->why, sizeof w->why, fmt, ap);
+    va_end(ap);
+}
+
+/* An UPDATE, up to a verified signature and the digest lanes of its puts. */
+static void
+prepare_update(struct hub *h, struct hub_work *w)
+{
+    const struct cps_msg *m = w->m;
     const struct cps_roster_partner *p = cps_roster_find(h->roster, m->partner);
-    struct cps_update *up = NULL;
     uint8_t *plain = NULL;
-    char why[512];
-    int rc, code;
+    int rc;
 
     /* ZAP admitted only active roster keys; checked again since the roster can change */
     if (p == NULL || p->status != CPS_PARTNER_ACTIVE) {
-        code = p == NULL ? CPS_EUNKNOWN : CPS_EINACTIVE;
-        snprintf(why, sizeof why, "partner %s is %s", m->partner,
-                 p == NULL ? "not in the roster" : "not active");
-        goto refuse;
+        prep_refuse(w, m->seq, p == NULL ? CPS_EUNKNOWN : CPS_EINACTIVE, "partner %s is %s",
+                    m->partner, p == NULL ? "not in the roster" : "not active");
+        return;
     }
     if (m->payload_len <= CPS_CRYPTO_SEAL_OVERHEAD ||
         m->payload_len > CPS_WIRE_MAX_SIGNED + CPS_CRYPTO_SEAL_OVERHEAD) {
-        code = m->payload_len > CPS_CRYPTO_SEAL_OVERHEAD ? CPS_ETOOBIG : CPS_ESEAL;
-        snprintf(why, sizeof why, "sealed update of %zu bytes", m->payload_len);
-        goto refuse;
+        prep_refuse(w, m->seq, m->payload_len > CPS_CRYPTO_SEAL_OVERHEAD ? CPS_ETOOBIG : CPS_ESEAL,
+                    "sealed update of %zu bytes", m->payload_len);
+        return;
     }
-    if ((plain = malloc(m->payload_len - CPS_CRYPTO_SEAL_OVERHEAD)) == NULL)
-        return -ENOMEM;
+    if ((plain = malloc(m->payload_len - CPS_CRYPTO_SEAL_OVERHEAD)) == NULL) {
+        prep_refuse(w, m->seq, CPS_EBUSY, "hub out of memory");
+        return;
+    }
     if (cps_crypto_open(h->keys, p->pub.box, m->payload, m->payload_len, plain) != 0) {
-        code = CPS_ESEAL;
-        snprintf(why, sizeof why, "sealed box does not open (not sealed by %s for this hub)",
-                 m->partner);
-        goto refuse;
+        prep_refuse(w, m->seq, CPS_ESEAL, "sealed box does not open (not sealed by %s for this hub)",
+                    m->partner);
+        goto done;
     }
-    if ((rc = cps_wire_decode_update(&up, plain, m->payload_len - CPS_CRYPTO_SEAL_OVERHEAD)) !=
-        0) {
-        if (rc == -ENOMEM)
-            goto done;
-        code = rc;
-        snprintf(why, sizeof why, "signed update does not decode: %s", cps_strerror(rc));
-        goto refuse;
+    rc = cps_wire_decode_update(&w->up, plain, m->payload_len - CPS_CRYPTO_SEAL_OVERHEAD);
+    if (rc != 0) {
+        prep_refuse(w, m->seq, rc == -ENOMEM ? CPS_EBUSY : rc, "signed update does not decode: %s",
+                    cps_strerror(rc));
+        goto done;
     }
-    if (cps_wire_verify_update(up, p->pub.sign) != 0) {
-        code = CPS_EBADSIG;
-        snprintf(why, sizeof why, "signature does not verify with %s's key", m->partner);
-        goto refuse;
+    if (cps_wire_verify_update(w->up, p->pub.sign) != 0) {
+        prep_refuse(w, m->seq, CPS_EBADSIG, "signature does not verify with %s's key",
+                    m->partner);
+        goto done;
     }
-    if (strcmp(up->partner, m->partner) != 0 || up->seq != m->seq) {
-        code = CPS_EIDENTITY;
-        snprintf(why, sizeof why, "frame says %s seq %" PRIu64 ", body says %s seq %" PRIu64,
-                 m->partner, m->seq, up->partner, up->seq);
-        goto refuse;
+    if (strcmp(w->up->partner, m->partner) != 0 || w->up->seq != m->seq) {
+        prep_refuse(w, m->seq, CPS_EIDENTITY,
+                    "frame says %s seq %" PRIu64 ", body says %s seq %" PRIu64, m->partner,
+                    m->seq, w->up->partner, w->up->seq);
+        goto done;
     }
-    rc = hub_accept(h, txn, up, reply, reply_len);
-    goto done;
-refuse:
-    cps_log(CPS_LOG_WARN, "refused partner=%s seq=%" PRIu64 " code=%s reason=\"%s\"", m->partner,
-            m->seq, cps_errname(code), why);
-    rc = hub_refuse(m->seq, code, why, 0, reply, reply_len);
+    /* the digest lanes of the puts are the costly part of apply: computed here, off the
+     * writer's core (NULL: the writer computes them) */
+    if ((w->added = malloc(CPS_APPLY_STATE_BYTES)) != NULL)
+        cps_apply_lanes(w->up, w->added);
 done:
-    cps_wire_update_free(&up);
     free(plain);
-    return rc;
+}
+
+void
+hub_prepare(struct hub *h, struct hub_work *w)
+{
+    int rc;
+
+    w->code = 0;
+    if (w->user_id[0] == 0 || cps_roster_find(h->roster, w->user_id) == NULL) {
+        /* cannot happen behind the ZAP handler; refuse rather than trust */
+        prep_refuse(w, 0, CPS_EUNKNOWN, "connection not authenticated as a partner");
+        return;
+    }
+    if (w->bad_shape) {
+        prep_refuse(w, 0, CPS_EMALFORMED, "a message is exactly one frame");
+        return;
+    }
+    if ((w->m = malloc(sizeof *w->m)) == NULL) {
+        prep_refuse(w, 0, CPS_EBUSY, "hub out of memory");
+        return;
+    }
+    if ((rc = cps_wire_decode_msg(w->m, w->frame, w->frame_len)) != 0) {
+        prep_refuse(w, 0, rc, "frame of %zu bytes does not decode", w->frame_len);
+        return;
+    }
+    if (w->m->type != CPS_MSG_HELLO && w->m->type != CPS_MSG_UPDATE &&
+        w->m->type != CPS_MSG_PULL && w->m->type != CPS_MSG_PROVE) {
+        prep_refuse(w, 0, CPS_EMALFORMED, "message type %d is not for the hub", (int)w->m->type);
+        return;
+    }
+    /* who the frame claims to be must be who CURVE authenticated */
+    if (strcmp(w->m->partner, w->user_id) != 0) {
+        prep_refuse(w, w->m->type == CPS_MSG_UPDATE ? w->m->seq : 0, CPS_EIDENTITY,
+                    "frame names %s but the connection is %s", w->m->partner, w->user_id);
+        return;
+    }
+    if (w->m->type == CPS_MSG_UPDATE)
+        prepare_update(h, w);
 }
 
 int
-hub_ingest(struct hub *h, struct cps_txn *txn, const char *user_id, const uint8_t *frame,
-           size_t frame_len, uint8_t **reply, size_t *reply_len)
+hub_commit_one(struct hub *h, struct cps_txn *txn, struct hub_work *w)
 {
-    struct cps_msg m;
-    char why[256];
-    int rc;
-
-    *reply = NULL;
-    *reply_len = 0;
-    if ((rc = cps_wire_decode_msg(&m, frame, frame_len)) != 0) {
-        cps_log(CPS_LOG_WARN, "refused partner=%s code=%s reason=\"frame of %zu bytes does not "
-                              "decode\"",
-                user_id, cps_errname(rc), frame_len);
-        return hub_refuse(0, rc, "frame does not decode", 0, reply, reply_len);
+    w->reply = NULL;
+    if (w->code != 0) {
+        cps_log(CPS_LOG_WARN, "refused partner=%s seq=%" PRIu64 " code=%s reason=\"%s\"",
+                w->user_id[0] != 0 ? w->user_id : "?", w->refuse_seq, cps_errname(w->code),
+                w->why);
+        return hub_refuse(w->refuse_seq, w->code, w->why, 0, &w->reply, &w->reply_len);
     }
-    if (m.type != CPS_MSG_HELLO && m.type != CPS_MSG_UPDATE && m.type != CPS_MSG_PULL &&
-        m.type != CPS_MSG_PROVE) {
-        cps_log(CPS_LOG_WARN, "refused partner=%s code=EMALFORMED reason=\"message type %d "
-                              "is not for the hub\"",
-                user_id, (int)m.type);
-        return hub_refuse(0, CPS_EMALFORMED, "message type not accepted by the hub", 0, reply,
-                          reply_len);
-    }
-    /* who the frame claims to be must be who CURVE authenticated */
-    if (strcmp(m.partner, user_id) != 0) {
-        snprintf(why, sizeof why, "frame names %s but the connection is %s", m.partner, user_id);
-        cps_log(CPS_LOG_WARN, "refused partner=%s seq=%" PRIu64 " code=EIDENTITY reason=\"%s\"",
-                user_id, m.seq, why);
-        return hub_refuse(m.type == CPS_MSG_UPDATE ? m.seq : 0, CPS_EIDENTITY, why, 0, reply,
-                          reply_len);
-    }
-    switch (m.type) {
+    switch (w->m->type) {
     case CPS_MSG_HELLO:
-        return on_hello(h, txn, &m, reply, reply_len);
+        return on_hello(h, txn, w->m, &w->reply, &w->reply_len);
     case CPS_MSG_PULL:
-        return hub_on_pull(h, txn, &m, reply, reply_len);
+        return hub_on_pull(h, txn, w->m, &w->reply, &w->reply_len);
     case CPS_MSG_PROVE:
-        return hub_on_prove(h, txn, &m, reply, reply_len);
+        return hub_on_prove(h, txn, w->m, &w->reply, &w->reply_len);
     default:
-        return on_update(h, txn, &m, reply, reply_len);
+        return hub_accept(h, txn, w->up, w->added, &w->reply, &w->reply_len);
     }
+}
+
+void
+hub_work_clear(struct hub_work *w)
+{
+    free(w->m);
+    cps_wire_update_free(&w->up);
+    free(w->added);
+    free(w->reply);
+    w->m = NULL;
+    w->added = NULL;
+    w->reply = NULL;
+    w->code = 0;
 }

@@ -454,10 +454,15 @@ setup_socket(struct daemon *d)
 static void
 usage(FILE *f)
 {
-    fprintf(f, "Usage: " NODE_PROG " run [--dir DIR] [--window N] [--log-level LEVEL] [--syslog]\n"
+    fprintf(f, "Usage: " NODE_PROG " run [--dir DIR] [--window N] [--no-replica]\n"
+               "                    [--log-level LEVEL] [--syslog]\n"
                "Run the node daemon: connect to the hub (CURVE), ship the outbox in seq order\n"
                "with up to N updates in flight (default %d), resend after reconnects, and\n"
-               "delete each update only once the hub has acked its durable commit.\n"
+               "delete each update only once the hub has acked its durable commit. When\n"
+               "nothing of its own is in flight, it pulls the hub's log, verifies every entry\n"
+               "and checkpoint, and keeps a replica of the programme dataset ('replica',\n"
+               "'verify'); --no-replica turns the witness off (a partner that cannot spare the\n"
+               "disk or CPU; then nobody at this partner checks the hub).\n"
                "Stops cleanly on SIGTERM or SIGINT. LEVEL: err, warn, info (default), debug.\n",
             WINDOW_DEFAULT);
 }
@@ -468,9 +473,11 @@ cmd_run_main(int argc, char **argv)
     static const struct option opts[] = {
         { "dir", required_argument, NULL, 'd' },       { "window", required_argument, NULL, 'w' },
         { "log-level", required_argument, NULL, 'l' }, { "syslog", no_argument, NULL, 's' },
-        { "help", no_argument, NULL, 'h' },            { NULL, 0, NULL, 0 },
+        { "help", no_argument, NULL, 'h' },            { "no-replica", no_argument, NULL, 'R' },
+        { NULL, 0, NULL, 0 },
     };
     struct daemon d = { .window = WINDOW_DEFAULT };
+    bool no_replica = false;
     struct sigaction sa = { .sa_handler = on_signal };
     struct cps_txn *txn = NULL;
     const char *dir = NULL;
@@ -478,8 +485,11 @@ cmd_run_main(int argc, char **argv)
     char err[512];
     int c, rc;
 
-    while ((c = getopt_long(argc, argv, "d:w:l:sh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "d:w:l:shR", opts, NULL)) != -1) {
         switch (c) {
+        case 'R':
+            no_replica = true;
+            break;
         case 'd':
             dir = optarg;
             break;
@@ -555,7 +565,7 @@ cmd_run_main(int argc, char **argv)
             send_hello(&d, now);
         if (d.welcomed && now >= d.paused_until_ms)
             ship(&d);
-        if (d.welcomed)
+        if (d.welcomed && !no_replica)
             maybe_pull(&d, now);
         if (d.welcomed && d.next_send > d.last_acked + 1 && now - d.last_rx_ms > ACK_TIMEOUT_MS) {
             cps_log(CPS_LOG_WARN, "no answer from hub for %d ms with updates in flight",

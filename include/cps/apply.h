@@ -51,6 +51,16 @@ CPS_MUST_CHECK int cps_apply_check(const struct cps_update *up, char *err, size_
 CPS_MUST_CHECK int cps_apply_update(struct cps_txn *txn, const struct cps_apply_view *view,
                                     const struct cps_update *up);
 
+/*
+ * The same, with the lanes of every put already summed by cps_apply_lanes (on another
+ * core): the writer then only subtracts what the keys held. added NULL computes inline.
+ */
+CPS_MUST_CHECK int cps_apply_update_added(struct cps_txn *txn, const struct cps_apply_view *view,
+                                          const struct cps_update *up, const uint16_t *added);
+
+/* Sum of the digest lanes of every put in up (no store access: any thread). */
+void cps_apply_lanes(const struct cps_update *up, uint16_t added[CPS_APPLY_LANES]);
+
 /* The view's dataset digest (of the empty state if nothing was ever applied). */
 CPS_MUST_CHECK int cps_apply_digest(struct cps_txn *txn, const struct cps_apply_view *view,
                                     uint8_t out[CPS_CRYPTO_HASH_BYTES]);

@@ -48,14 +48,16 @@ CPS_MUST_CHECK int cps_replay_find(struct cps_txn *txn, const struct cps_replay_
 
 /*
  * Append a decided entry at the end of the log: entry is its encoding (cps_wire_encode_entry),
- * up its decoded update, status CPS_ACK_APPLIED or CPS_ACK_REJECTED. *ps is the partner's
- * chain state, advanced here and saved. On success *index is the entry's position.
+ * up its decoded update, status CPS_ACK_APPLIED or CPS_ACK_REJECTED, added the digest
+ * lanes of its puts from cps_apply_lanes (or NULL). *ps is the partner's chain state,
+ * advanced here and saved. On success *index is the entry's position.
  * Returns 0 or a store error (the caller aborts the transaction).
  */
 CPS_MUST_CHECK int cps_replay_append(struct cps_txn *txn, const struct cps_replay_dbs *dbs,
                                      const uint8_t *entry, size_t entry_len,
                                      const struct cps_update *up, int status,
-                                     struct cps_pstate *ps, uint64_t *index);
+                                     const uint16_t *added, struct cps_pstate *ps,
+                                     uint64_t *index);
 
 /*
  * Verify the entry that belongs at position index of a log, then append it: the entry

@@ -99,15 +99,21 @@ cps_replay_find(struct cps_txn *txn, const struct cps_replay_dbs *dbs, const cha
 int
 cps_replay_append(struct cps_txn *txn, const struct cps_replay_dbs *dbs, const uint8_t *entry,
                   size_t entry_len, const struct cps_update *up, int status,
-                  const uint16_t *added, struct cps_pstate *ps, uint64_t *index)
+                  const struct cps_replay_pre *pre, struct cps_pstate *ps, uint64_t *index)
 {
+    static const struct cps_replay_pre none;
     uint8_t k[CPS_WIRE_ID_MAX + 9], ix[8], leaf[CPS_TLOG_HASH_BYTES];
     int rc;
 
+    if (pre == NULL)
+        pre = &none;
     if ((rc = cps_replay_size(txn, dbs, index)) != 0)
         return rc;
     cps_store_be64(ix, *index);
-    cps_tlog_leaf_hash(entry, entry_len, leaf);
+    if (pre->leaf != NULL)
+        memcpy(leaf, pre->leaf, sizeof leaf);
+    else
+        cps_tlog_leaf_hash(entry, entry_len, leaf);
     if ((rc = cps_store_put(txn, dbs->log, ix, sizeof ix, entry, entry_len,
                             CPS_STORE_APPEND)) != 0 ||
         (rc = cps_tlog_append(txn, dbs->tree, *index, leaf)) != 0 ||
@@ -116,10 +122,13 @@ cps_replay_append(struct cps_txn *txn, const struct cps_replay_dbs *dbs, const u
         (rc = cps_store_meta_put_u64(txn, dbs->size_name, *index + 1)) != 0)
         return rc;
     if (status == CPS_ACK_APPLIED &&
-        (rc = cps_apply_update_added(txn, &dbs->view, up, added)) != 0)
+        (rc = cps_apply_update_added(txn, &dbs->view, up, pre->added)) != 0)
         return rc;
     ps->last_seq = up->seq;
-    cps_wire_update_hash(up->signed_bytes, up->signed_len, ps->last_hash);
+    if (pre->up_hash != NULL)
+        memcpy(ps->last_hash, pre->up_hash, sizeof ps->last_hash);
+    else
+        cps_wire_update_hash(up->signed_bytes, up->signed_len, ps->last_hash);
     ps->last_index = *index;
     if (status == CPS_ACK_APPLIED)
         ps->accepted++;

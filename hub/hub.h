@@ -39,6 +39,24 @@ int hub_open(struct hub *h, const char *dir, bool with_keys, char *err, size_t e
 void hub_close(struct hub *h);
 const char *hub_dir(const char *given);
 
+/* What the hub decides about a signed update before it touches the store: the schema and
+ * ownership verdict, the log entry's bytes, their Merkle leaf, the chain hash, and the
+ * digest lanes of the puts (only when applied). */
+struct hub_decision {
+    int code; /* 0 applied, CPS_EOWNER / CPS_ESCHEMA rejected */
+    char why[512];
+    uint64_t received_ms;
+    uint8_t *entry;
+    size_t entry_len;
+    uint8_t leaf[CPS_CRYPTO_HASH_BYTES];
+    uint8_t up_hash[CPS_CRYPTO_HASH_BYTES];
+    uint16_t *added;
+};
+
+/* Fill *d for up (no store access: any thread). Returns 0 or -ENOMEM. */
+int hub_decide(struct hub_decision *d, const struct cps_update *up);
+void hub_decision_clear(struct hub_decision *d);
+
 /*
  * One received message on its way through the hub: the receiving thread fills the frame
  * fields and runs hub_prepare (decode, identity, seal, signature, digest lanes: no store
@@ -57,7 +75,8 @@ struct hub_work {
     uint64_t refuse_seq;
     char why[256];
     struct cps_update *up;         /* UPDATE: opened, decoded, signature verified */
-    uint16_t *added;               /* UPDATE: cps_apply_lanes(up), or NULL */
+    struct hub_decision pre;       /* UPDATE: decided ahead (when has_pre) */
+    bool has_pre;
     /* filled by hub_commit_one */
     uint8_t *reply;
     size_t reply_len;
@@ -87,11 +106,11 @@ int hub_on_prove(struct hub *h, struct cps_txn *txn, const struct cps_msg *m, ui
 /*
  * Decide on a signed update whose signature the caller verified (a partner's, or the
  * programme's): programme, chain (duplicates re-acked, gaps and bad prev refused), then
- * log it applied or rejected. *reply receives the ACK or REFUSE. Returns 0 or a store
- * error (abort the transaction).
+ * log it applied or rejected, as pre decided ahead (NULL: decided here). *reply receives
+ * the ACK or REFUSE. Returns 0 or a store error (abort the transaction).
  */
 int hub_accept(struct hub *h, struct cps_txn *txn, const struct cps_update *up,
-               const uint16_t *added, uint8_t **reply, size_t *reply_len);
+               const struct hub_decision *pre, uint8_t **reply, size_t *reply_len);
 
 /* Encode a REFUSE reply (used for frames that never reach hub_ingest, and for EBUSY). */
 int hub_refuse(uint64_t seq, int code, const char *text, uint64_t expected, uint8_t **reply,

@@ -15,6 +15,7 @@
 
 #include "cps/apply.h"
 #include "cps/replay.h"
+#include "cps/tlog.h"
 #include "cps/log.h"
 #include "hub.h"
 
@@ -104,32 +105,48 @@ on_duplicate(struct cps_txn *txn, const struct cps_update *up, uint8_t **reply,
     return ack(up->seq, index, e.status, e.code, e.reason, e.reason_len, reply, reply_len);
 }
 
-/* Log the decided entry: the log, the tree, the chain and (when accepted) the dataset. */
-static int
-append(struct cps_txn *txn, const struct cps_update *up, const uint16_t *added,
-       struct cps_pstate *ps, int code, const char *reason, uint64_t *index)
+int
+hub_decide(struct hub_decision *d, const struct cps_update *up)
 {
     struct cps_entry e = {
         .signed_bytes = up->signed_bytes, .signed_len = up->signed_len,
-        .status = code == 0 ? CPS_ACK_APPLIED : CPS_ACK_REJECTED, .code = code,
-        .reason = reason, .reason_len = strlen(reason), .received_ms = cps_wire_now_ms(),
+        .received_ms = cps_wire_now_ms(),
     };
-    uint8_t *buf = NULL;
-    size_t len;
     int rc;
 
-    if ((rc = cps_wire_encode_entry(&e, &buf, &len)) != 0)
+    memset(d, 0, sizeof *d);
+    d->code = cps_apply_check(up, d->why, sizeof d->why);
+    if (d->code != 0 && d->code != CPS_EOWNER && d->code != CPS_ESCHEMA)
+        return d->code; /* -ENOMEM */
+    if (d->code == 0)
+        d->why[0] = 0;
+    e.status = d->code == 0 ? CPS_ACK_APPLIED : CPS_ACK_REJECTED;
+    e.code = d->code;
+    e.reason = d->why;
+    e.reason_len = strlen(d->why);
+    if ((rc = cps_wire_encode_entry(&e, &d->entry, &d->entry_len)) != 0)
         return rc;
-    ps->last_seen_ms = e.received_ms;
-    rc = cps_replay_append(txn, &cps_replay_hub, buf, len, up, e.status, added, ps, index);
-    free(buf);
-    return rc;
+    d->received_ms = e.received_ms;
+    cps_tlog_leaf_hash(d->entry, d->entry_len, d->leaf);
+    cps_wire_update_hash(up->signed_bytes, up->signed_len, d->up_hash);
+    return 0;
+}
+
+void
+hub_decision_clear(struct hub_decision *d)
+{
+    free(d->entry);
+    free(d->added);
+    memset(d, 0, sizeof *d);
 }
 
 int
 hub_accept(struct hub *h, struct cps_txn *txn, const struct cps_update *up,
-           const uint16_t *added, uint8_t **reply, size_t *reply_len)
+           const struct hub_decision *pre, uint8_t **reply, size_t *reply_len)
 {
+    struct hub_decision own;
+    const struct hub_decision *d = pre;
+    struct cps_replay_pre rp;
     struct cps_pstate ps;
     char why[512];
     uint64_t index;
@@ -155,13 +172,24 @@ hub_accept(struct hub *h, struct cps_txn *txn, const struct cps_update *up,
                  up->partner, ps.last_seq);
         goto refuse;
     }
-    /* correctly signed and in order: from here on it is logged, applied or rejected */
-    code = cps_apply_check(up, why, sizeof why);
-    if (code != 0 && code != CPS_EOWNER && code != CPS_ESCHEMA)
-        return code;
-    if (code == 0)
-        why[0] = 0;
-    if ((rc = append(txn, up, added, &ps, code, why, &index)) != 0)
+    /* correctly signed and in order: from here on it is logged, applied or rejected, as
+     * decided ahead (hub_decide) or now */
+    if (d == NULL) {
+        if ((rc = hub_decide(&own, up)) != 0) {
+            hub_decision_clear(&own);
+            return rc;
+        }
+        d = &own;
+    }
+    code = d->code;
+    snprintf(why, sizeof why, "%s", d->why);
+    rp = (struct cps_replay_pre){ .added = d->added, .leaf = d->leaf, .up_hash = d->up_hash };
+    ps.last_seen_ms = d->received_ms;
+    rc = cps_replay_append(txn, &cps_replay_hub, d->entry, d->entry_len, up,
+                           code == 0 ? CPS_ACK_APPLIED : CPS_ACK_REJECTED, &rp, &ps, &index);
+    if (d == &own)
+        hub_decision_clear(&own);
+    if (rc != 0)
         return rc;
     if (code != 0)
         cps_log(CPS_LOG_WARN, "rejected partner=%s seq=%" PRIu64 " index=%" PRIu64
@@ -243,10 +271,16 @@ prepare_update(struct hub *h, struct hub_work *w)
                     m->seq, w->up->partner, w->up->seq);
         goto done;
     }
-    /* the digest lanes of the puts are the costly part of apply: computed here, off the
-     * writer's core (NULL: the writer computes them) */
-    if ((w->added = malloc(CPS_APPLY_STATE_BYTES)) != NULL)
-        cps_apply_lanes(w->up, w->added);
+    /* everything about the entry that does not depend on the store is decided here, off
+     * the writer's core: the schema decision, the entry bytes and their leaf, the chain
+     * hash, and the digest lanes of the puts */
+    if ((rc = hub_decide(&w->pre, w->up)) != 0) {
+        prep_refuse(w, m->seq, CPS_EBUSY, "hub out of memory");
+        goto done;
+    }
+    w->has_pre = true;
+    if (w->pre.code == 0 && (w->pre.added = malloc(CPS_APPLY_STATE_BYTES)) != NULL)
+        cps_apply_lanes(w->up, w->pre.added);
 done:
     free(plain);
 }
@@ -307,7 +341,8 @@ hub_commit_one(struct hub *h, struct cps_txn *txn, struct hub_work *w)
     case CPS_MSG_PROVE:
         return hub_on_prove(h, txn, w->m, &w->reply, &w->reply_len);
     default:
-        return hub_accept(h, txn, w->up, w->added, &w->reply, &w->reply_len);
+        return hub_accept(h, txn, w->up, w->has_pre ? &w->pre : NULL, &w->reply,
+                          &w->reply_len);
     }
 }
 
@@ -316,10 +351,10 @@ hub_work_clear(struct hub_work *w)
 {
     free(w->m);
     cps_wire_update_free(&w->up);
-    free(w->added);
+    hub_decision_clear(&w->pre);
     free(w->reply);
     w->m = NULL;
-    w->added = NULL;
+    w->has_pre = false;
     w->reply = NULL;
     w->code = 0;
 }

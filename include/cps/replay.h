@@ -46,17 +46,24 @@ CPS_MUST_CHECK int cps_replay_chain_put(struct cps_txn *txn, const struct cps_re
 CPS_MUST_CHECK int cps_replay_find(struct cps_txn *txn, const struct cps_replay_dbs *dbs,
                                    const char *partner, uint64_t seq, uint64_t *index);
 
+/* Work on an entry done ahead, off the writer's core; any field may be NULL. */
+struct cps_replay_pre {
+    const uint16_t *added;  /* cps_apply_lanes(up) */
+    const uint8_t *leaf;    /* cps_tlog_leaf_hash(entry) */
+    const uint8_t *up_hash; /* cps_wire_update_hash(up) */
+};
+
 /*
  * Append a decided entry at the end of the log: entry is its encoding (cps_wire_encode_entry),
- * up its decoded update, status CPS_ACK_APPLIED or CPS_ACK_REJECTED, added the digest
- * lanes of its puts from cps_apply_lanes (or NULL). *ps is the partner's chain state,
- * advanced here and saved. On success *index is the entry's position.
- * Returns 0 or a store error (the caller aborts the transaction).
+ * up its decoded update, status CPS_ACK_APPLIED or CPS_ACK_REJECTED, pre what was computed
+ * ahead (or NULL). *ps is the partner's chain state, advanced here and saved. On success
+ * *index is the entry's position. Returns 0 or a store error (the caller aborts the
+ * transaction).
  */
 CPS_MUST_CHECK int cps_replay_append(struct cps_txn *txn, const struct cps_replay_dbs *dbs,
                                      const uint8_t *entry, size_t entry_len,
                                      const struct cps_update *up, int status,
-                                     const uint16_t *added, struct cps_pstate *ps,
+                                     const struct cps_replay_pre *pre, struct cps_pstate *ps,
                                      uint64_t *index);
 
 /*

@@ -26,6 +26,7 @@
 /* Bundle file names (hub/cmd_audit.c writes them). */
 #define AUDIT_ROSTER_FILE "roster.txt"
 #define AUDIT_PROGRAMME_VKEY_FILE "programme.vkey"
+#define AUDIT_HUB_VKEY_FILE "hub.vkey"
 #define AUDIT_ENTRIES_FILE "entries.bin"
 #define AUDIT_CHECKPOINTS_FILE "checkpoints.txt"
 
@@ -58,8 +59,8 @@ void audit_entries_free(struct audit_entries *e);
  * into *notes (malloc'd, *n of them; they point into text). Returns 0, -ENOMEM, or
  * CPS_EMALFORMED with err naming the byte where the framing breaks.
  */
-int audit_notes_split(struct audit_note **notes, size_t *n, const char *text, size_t len,
-                      char *err, size_t err_len);
+int audit_notes_split(struct audit_note **notes, size_t *n, const char *text, size_t len, char *err,
+                      size_t err_len);
 
 /* Signature checks of the entries, ahead of the sequential replay. */
 struct audit_sigpool;

@@ -75,20 +75,25 @@ audit_entries_load(struct audit_entries *e, const char *dir, char *err, size_t e
         uint32_t len;
 
         if (e->map_len - pos < 4) {
-            snprintf(err, err_len, "truncated at byte %zu: entry %zu at byte %zu has only %zu "
-                     "of the 4 bytes of its length", e->map_len, e->n, pos, e->map_len - pos);
+            snprintf(err, err_len,
+                     "truncated at byte %zu: entry %zu at byte %zu has only %zu "
+                     "of the 4 bytes of its length",
+                     e->map_len, e->n, pos, e->map_len - pos);
             return CPS_EMALFORMED;
         }
         len = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
         if (len == 0 || len > AUDIT_ENTRY_MAX) {
-            snprintf(err, err_len, "byte %zu: entry %zu declares %" PRIu32 " bytes, which no "
-                     "entry can have", pos, e->n, len);
+            snprintf(err, err_len,
+                     "byte %zu: entry %zu declares %" PRIu32 " bytes, which no "
+                     "entry can have",
+                     pos, e->n, len);
             return CPS_EMALFORMED;
         }
         if (e->map_len - pos - 4 < len) {
-            snprintf(err, err_len, "truncated at byte %zu: entry %zu at byte %zu declares %"
-                     PRIu32 " bytes, %zu remain", e->map_len, e->n, pos, len,
-                     e->map_len - pos - 4);
+            snprintf(err, err_len,
+                     "truncated at byte %zu: entry %zu at byte %zu declares %" PRIu32
+                     " bytes, %zu remain",
+                     e->map_len, e->n, pos, len, e->map_len - pos - 4);
             return CPS_EMALFORMED;
         }
         if (e->n == cap && (rc = grow(e, &cap)) != 0)
@@ -125,8 +130,10 @@ audit_notes_split(struct audit_note **notes, size_t *n, const char *text, size_t
         size_t at = pos, digits = 0, bytes = 0;
 
         if (len - pos < sizeof tag - 1 || memcmp(text + pos, tag, sizeof tag - 1) != 0) {
-            snprintf(err, err_len, "byte %zu: checkpoint %zu does not start with a "
-                     "\"checkpoint <bytes>\" line", pos, *n + 1);
+            snprintf(err, err_len,
+                     "byte %zu: checkpoint %zu does not start with a "
+                     "\"checkpoint <bytes>\" line",
+                     pos, *n + 1);
             goto malformed;
         }
         pos += sizeof tag - 1;
@@ -137,14 +144,16 @@ audit_notes_split(struct audit_note **notes, size_t *n, const char *text, size_t
         }
         if (digits == 0 || text[at + sizeof tag - 1] == '0' || pos >= len || text[pos] != '\n' ||
             bytes > NOTE_MAX) {
-            snprintf(err, err_len, "byte %zu: checkpoint %zu: bad \"checkpoint <bytes>\" line",
-                     at, *n + 1);
+            snprintf(err, err_len, "byte %zu: checkpoint %zu: bad \"checkpoint <bytes>\" line", at,
+                     *n + 1);
             goto malformed;
         }
         pos++;
         if (len - pos < bytes) {
-            snprintf(err, err_len, "truncated at byte %zu: checkpoint %zu at byte %zu declares "
-                     "%zu bytes, %zu remain", len, *n + 1, at, bytes, len - pos);
+            snprintf(err, err_len,
+                     "truncated at byte %zu: checkpoint %zu at byte %zu declares "
+                     "%zu bytes, %zu remain",
+                     len, *n + 1, at, bytes, len - pos);
             goto malformed;
         }
         if (*n == cap) {
@@ -156,7 +165,7 @@ audit_notes_split(struct audit_note **notes, size_t *n, const char *text, size_t
             }
             v = nv;
         }
-        v[*n] = (struct audit_note){ .at = at, .note = text + pos, .note_len = bytes };
+        v[*n] = (struct audit_note){.at = at, .note = text + pos, .note_len = bytes};
         (*n)++;
         pos += bytes;
     }

@@ -22,7 +22,7 @@
 #include "cps/crypto.h"
 #include "cps/replay.h"
 
-#define COMMIT_EVERY 4096                    /* entries per write transaction */
+#define COMMIT_EVERY 4096                   /* entries per write transaction */
 #define CHECKPOINTS_MAX ((size_t)256 << 20) /* bytes of checkpoints.txt we read */
 
 /* The temporary store's files, for the signal handler to remove (async-signal-safe). */
@@ -49,7 +49,7 @@ on_signal(int sig)
 static void
 catch_signals(void (*handler)(int))
 {
-    static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGPIPE };
+    static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGPIPE};
     struct sigaction sa;
     size_t i;
 
@@ -100,19 +100,24 @@ static int
 programme_key(const struct audit_opts *o, char vkey[CPS_NOTE_VKEY_MAX])
 {
     struct cps_note_verifier v;
-    char path[PATH_MAX], *text = NULL;
+    char path[PATH_MAX], bundled[CPS_NOTE_VKEY_MAX], *text = NULL;
     size_t len;
     int rc;
 
+    snprintf(path, sizeof path, "%s/" AUDIT_PROGRAMME_VKEY_FILE, o->dir);
     if (o->programme_key != NULL) {
         if (!audit_trim(vkey, CPS_NOTE_VKEY_MAX, o->programme_key, strlen(o->programme_key)) ||
             cps_note_vkey_parse(&v, vkey) != 0) {
             cps_cli_error(o->prog, "--programme-key: not a verifier key (name+id+base64)");
             return CPS_EXIT_USAGE;
         }
+        if (cps_cli_read_file(path, CPS_NOTE_VKEY_MAX, &text, &len) == 0 &&
+            (!audit_trim(bundled, sizeof bundled, text, len) || strcmp(bundled, vkey) != 0))
+            cps_cli_error(o->prog, "warning: " AUDIT_PROGRAMME_VKEY_FILE " of the bundle is "
+                                   "another key than --programme-key: --programme-key is used");
+        free(text);
         return CPS_EXIT_OK;
     }
-    snprintf(path, sizeof path, "%s/" AUDIT_PROGRAMME_VKEY_FILE, o->dir);
     if ((rc = cps_cli_read_file(path, CPS_NOTE_VKEY_MAX, &text, &len)) != 0) {
         cps_cli_error(o->prog, "%s: %s (give the programme key with --programme-key)", path,
                       cps_strerror(rc));
@@ -124,9 +129,11 @@ programme_key(const struct audit_opts *o, char vkey[CPS_NOTE_VKEY_MAX])
         cps_cli_error(o->prog, AUDIT_PROGRAMME_VKEY_FILE ": not a verifier key");
         return CPS_EXIT_NO;
     }
-    cps_cli_error(o->prog, "warning: the programme key comes from the bundle itself (%s): "
+    cps_cli_error(o->prog,
+                  "warning: the programme key comes from the bundle itself (%s): "
                   "this checks that the bundle is consistent, not who made it; pass "
-                  "--programme-key obtained independently", path);
+                  "--programme-key obtained independently",
+                  path);
     return CPS_EXIT_OK;
 }
 
@@ -153,6 +160,32 @@ load_roster(const struct audit_opts *o, const char *vkey, struct cps_roster **ro
         if (why[0] == 0)
             snprintf(why, sizeof why, "%s", cps_strerror(rc));
         cps_cli_error(o->prog, AUDIT_ROSTER_FILE ": %s", audit_printable(why));
+        return CPS_EXIT_NO;
+    }
+    return CPS_EXIT_OK;
+}
+
+/* hub.vkey is there for checking receipts (cps-audit inclusion): it must be the roster's. */
+static int
+check_hub_vkey(const struct audit_opts *o, const struct cps_roster *roster)
+{
+    struct cps_note_verifier v;
+    char path[PATH_MAX], want[CPS_NOTE_VKEY_MAX], got[CPS_NOTE_VKEY_MAX], *text = NULL;
+    size_t len;
+    bool same;
+    int rc;
+
+    snprintf(path, sizeof path, "%s/" AUDIT_HUB_VKEY_FILE, o->dir);
+    if ((rc = cps_cli_read_file(path, CPS_NOTE_VKEY_MAX, &text, &len)) == -ENOENT)
+        return CPS_EXIT_OK; /* not needed to verify the bundle */
+    cps_replay_hub_verifier(roster, &v);
+    same = rc == 0 && audit_trim(got, sizeof got, text, len) &&
+           cps_note_vkey_format(want, v.name, v.pk) == 0 && strcmp(got, want) == 0;
+    free(text);
+    if (!same) {
+        cps_cli_error(o->prog,
+                      AUDIT_HUB_VKEY_FILE ": not the hub key of the roster (%s+%02x%02x%02x%02x)",
+                      v.name, v.id[0], v.id[1], v.id[2], v.id[3]);
         return CPS_EXIT_NO;
     }
     return CPS_EXIT_OK;
@@ -193,8 +226,8 @@ check_notes(const struct audit_opts *o, const struct audit_note *notes, size_t n
         if (claimed_size(notes[k].note, notes[k].note_len, &size))
             snprintf(where, sizeof where, "checkpoint %" PRIu64, size);
         else
-            snprintf(where, sizeof where, "checkpoint %zu of " AUDIT_CHECKPOINTS_FILE
-                     " (byte %zu)", k + 1, notes[k].at);
+            snprintf(where, sizeof where, "checkpoint %zu of " AUDIT_CHECKPOINTS_FILE " (byte %zu)",
+                     k + 1, notes[k].at);
         rc = cps_tlog_checkpoint_verify(cp, notes[k].note, notes[k].note_len, v);
         if (rc == CPS_EBADSIG) {
             cps_cli_error(o->prog, "%s: not signed by the hub's key %s+%02x%02x%02x%02x", where,
@@ -208,8 +241,10 @@ check_notes(const struct audit_opts *o, const struct audit_note *notes, size_t n
         }
         if (strcmp(cp->origin, v->name) != 0) {
             snprintf(origin, sizeof origin, "%s", cp->origin);
-            cps_cli_error(o->prog, "checkpoint %" PRIu64 ": origin '%s' is not this "
-                          "programme's log '%s'", cp->size, audit_printable(origin), v->name);
+            cps_cli_error(o->prog,
+                          "checkpoint %" PRIu64 ": origin '%s' is not this "
+                          "programme's log '%s'",
+                          cp->size, audit_printable(origin), v->name);
             return CPS_EXIT_NO;
         }
         if (!cp->has_dataset) {
@@ -217,8 +252,10 @@ check_notes(const struct audit_opts *o, const struct audit_note *notes, size_t n
             return CPS_EXIT_NO;
         }
         if (k > 0 && cp->size <= cps[k - 1].size) {
-            cps_cli_error(o->prog, "checkpoint %" PRIu64 ": sizes do not increase (the one "
-                          "before is %" PRIu64 ")", cp->size, cps[k - 1].size);
+            cps_cli_error(o->prog,
+                          "checkpoint %" PRIu64 ": sizes do not increase (the one "
+                          "before is %" PRIu64 ")",
+                          cp->size, cps[k - 1].size);
             return CPS_EXIT_NO;
         }
     }
@@ -310,7 +347,8 @@ check_at(const struct audit_opts *o, struct cps_txn *txn, const struct cps_check
         if (cp->size == 0)
             cps_cli_error(o->prog, "checkpoint 0: the signed root is not the empty log's");
         else
-            cps_cli_error(o->prog, "checkpoint %" PRIu64 ": entries %" PRIu64 "..%" PRIu64
+            cps_cli_error(o->prog,
+                          "checkpoint %" PRIu64 ": entries %" PRIu64 "..%" PRIu64
                           " do not match the signed checkpoint (Merkle root differs)",
                           cp->size, prev_size, cp->size - 1);
         return CPS_EXIT_NO;
@@ -318,8 +356,10 @@ check_at(const struct audit_opts *o, struct cps_txn *txn, const struct cps_check
     if (memcmp(dataset, cp->dataset, sizeof dataset) != 0) {
         audit_hex(h1, dataset, sizeof dataset);
         audit_hex(h2, cp->dataset, sizeof cp->dataset);
-        cps_cli_error(o->prog, "checkpoint %" PRIu64 ": the replayed dataset (digest %s) is "
-                      "not the signed one (%s)", cp->size, h1, h2);
+        cps_cli_error(o->prog,
+                      "checkpoint %" PRIu64 ": the replayed dataset (digest %s) is "
+                      "not the signed one (%s)",
+                      cp->size, h1, h2);
         return CPS_EXIT_NO;
     }
     return CPS_EXIT_OK;
@@ -367,16 +407,17 @@ replay(const struct audit_opts *o, struct audit_result *r, const struct audit_en
             goto done;
         }
         if (rc != 0 ||
-            ((i + 1) % COMMIT_EVERY == 0 &&
-             ((rc = cps_store_commit(&txn)) != 0 || (rc = cps_store_begin(r->st, true, &txn)) != 0)))
+            ((i + 1) % COMMIT_EVERY == 0 && ((rc = cps_store_commit(&txn)) != 0 ||
+                                             (rc = cps_store_begin(r->st, true, &txn)) != 0)))
             goto store_fail;
     }
     if ((rc = cps_store_commit(&txn)) != 0)
         goto store_fail;
     if (next < n_cps) {
-        cps_cli_error(o->prog, "checkpoint %" PRIu64 ": the bundle holds only %zu entries "
-                      "(entries %zu..%" PRIu64 " are missing)", cps[next].size, ents->n, ents->n,
-                      cps[next].size - 1);
+        cps_cli_error(o->prog,
+                      "checkpoint %" PRIu64 ": the bundle holds only %zu entries "
+                      "(entries %zu..%" PRIu64 " are missing)",
+                      cps[next].size, ents->n, ents->n, cps[next].size - 1);
         ret = CPS_EXIT_NO;
         goto done;
     }
@@ -404,7 +445,6 @@ totals(const struct audit_opts *o, struct audit_result *r)
 
     if ((rc = cps_store_begin(r->st, false, &txn)) != 0 ||
         (rc = cps_replay_size(txn, &cps_replay_hub, &r->entries)) != 0 ||
-        (rc = cps_store_count(txn, CPS_DB_PARTNERS, &r->partners)) != 0 ||
         (rc = cps_store_count(txn, CPS_DB_RECORDS, &r->records)) != 0 ||
         (rc = cps_tlog_root(txn, CPS_DB_TREE, r->entries, r->root)) != 0 ||
         (rc = cps_apply_digest(txn, &cps_replay_hub.view, r->dataset)) != 0 ||
@@ -417,6 +457,9 @@ totals(const struct audit_opts *o, struct audit_result *r)
 
         if ((rc = cps_wire_decode_pstate(&ps, v.data, v.len)) != 0)
             goto fail;
+        if (k.len != strlen(CPS_ROSTER_PROGRAMME_ID) ||
+            memcmp(k.data, CPS_ROSTER_PROGRAMME_ID, k.len) != 0)
+            r->partners++; /* the programme key writes too, but is no partner */
         r->accepted += ps.accepted;
         r->rejected += ps.rejected;
     }
@@ -426,7 +469,7 @@ totals(const struct audit_opts *o, struct audit_result *r)
     cps_store_abort(&txn);
     if (memcmp(scan, r->dataset, sizeof scan) != 0) {
         cps_cli_error(o->prog, "internal error: the dataset digest kept during the replay "
-                      "differs from the one recomputed from the records");
+                               "differs from the one recomputed from the records");
         return CPS_EXIT_USAGE;
     }
     return CPS_EXIT_OK;
@@ -440,7 +483,7 @@ fail:
 int
 audit_verify(const struct audit_opts *o, struct audit_result *r)
 {
-    struct audit_entries ents = { 0 };
+    struct audit_entries ents = {0};
     struct cps_checkpoint *cps = NULL;
     char vkey[CPS_NOTE_VKEY_MAX], why[512];
     size_t n_cps = 0, map_size;
@@ -456,6 +499,7 @@ audit_verify(const struct audit_opts *o, struct audit_result *r)
         return CPS_EXIT_USAGE;
     }
     if ((ret = programme_key(o, vkey)) != 0 || (ret = load_roster(o, vkey, &r->roster)) != 0 ||
+        (ret = check_hub_vkey(o, r->roster)) != 0 ||
         (ret = load_checkpoints(o, r->roster, &cps, &n_cps)) != 0)
         goto done;
     if ((rc = audit_entries_load(&ents, o->dir, why, sizeof why)) != 0) {
@@ -482,13 +526,15 @@ audit_verify(const struct audit_opts *o, struct audit_result *r)
     r->checkpoints = n_cps;
     r->covered = n_cps > 0 ? cps[n_cps - 1].size : 0;
     if (r->entries > r->covered && n_cps == 0) {
-        cps_cli_error(o->prog, AUDIT_CHECKPOINTS_FILE ": no signed checkpoint covers the %"
-                      PRIu64 " entries", r->entries);
+        cps_cli_error(
+            o->prog, AUDIT_CHECKPOINTS_FILE ": no signed checkpoint covers the %" PRIu64 " entries",
+            r->entries);
         ret = CPS_EXIT_NO;
     } else if (r->entries > r->covered) {
-        cps_cli_error(o->prog, "warning: entries %" PRIu64 "..%" PRIu64 " (%" PRIu64 " entries) "
-                      "past the last checkpoint are not covered by a signature", r->covered,
-                      r->entries - 1, r->entries - r->covered);
+        cps_cli_error(o->prog,
+                      "warning: entries %" PRIu64 "..%" PRIu64 " (%" PRIu64 " entries) "
+                      "past the last checkpoint are not covered by a signature",
+                      r->covered, r->entries - 1, r->entries - r->covered);
     }
 done:
     audit_entries_free(&ents);

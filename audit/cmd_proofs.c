@@ -43,10 +43,10 @@ parse_opts(int argc, char **argv, const char *usage_text, const char *extra_name
            struct proof_opts *o)
 {
     const struct option opts[] = {
-        { "hub-key", required_argument, NULL, 'k' },
-        { extra_name, required_argument, NULL, 'x' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
+        {"hub-key", required_argument, NULL, 'k'},
+        {extra_name, required_argument, NULL, 'x'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     int c;
 
@@ -66,7 +66,7 @@ parse_opts(int argc, char **argv, const char *usage_text, const char *extra_name
         goto misuse;
     if (o->hub_key == NULL) {
         cps_cli_error(o->prog, "--hub-key is required (the bundle's hub.vkey, or the hub "
-                      "key of the programme's roster)");
+                               "key of the programme's roster)");
         goto misuse;
     }
     o->path = argv[optind];
@@ -114,7 +114,7 @@ receipt_load(const struct proof_opts *o, const char *kind, struct receipt *r)
 {
     const char *a_name = strcmp(kind, "inclusion") == 0 ? "index" : "old_size";
     const char *b_name = strcmp(kind, "inclusion") == 0 ? "size" : "new_size";
-    json_t *x, *proof, *h;
+    json_t *x, *proof;
     json_error_t jerr;
     char *text = NULL;
     size_t len, i;
@@ -138,8 +138,8 @@ receipt_load(const struct proof_opts *o, const char *kind, struct receipt *r)
         return CPS_EXIT_NO;
     }
     if (!get_u64(r->json, a_name, &r->a) || !get_u64(r->json, b_name, &r->b)) {
-        cps_cli_error(o->prog, "%s: \"%s\" and \"%s\" must be unsigned integers", o->path,
-                      a_name, b_name);
+        cps_cli_error(o->prog, "%s: \"%s\" and \"%s\" must be unsigned integers", o->path, a_name,
+                      b_name);
         return CPS_EXIT_NO;
     }
     if ((x = json_object_get(r->json, "leaf_hash")) != NULL) {
@@ -155,8 +155,8 @@ receipt_load(const struct proof_opts *o, const char *kind, struct receipt *r)
                       CPS_TLOG_MAX_PROOF);
         return CPS_EXIT_NO;
     }
-    json_array_foreach(proof, i, h) {
-        if (!get_hash(h, r->proof[i])) {
+    for (i = 0; i < json_array_size(proof); i++) {
+        if (!get_hash(json_array_get(proof, i), r->proof[i])) {
             cps_cli_error(o->prog, "%s: proof[%zu] is not 64 hex digits", o->path, i);
             return CPS_EXIT_NO;
         }
@@ -180,8 +180,8 @@ checkpoint_check(const struct proof_opts *o, const char *what, const char *note,
     int rc = cps_tlog_checkpoint_verify(cp, note, len, v);
 
     if (rc == CPS_EBADSIG) {
-        cps_cli_error(o->prog, "%s: not signed by the hub key %s+%02x%02x%02x%02x", what,
-                      v->name, v->id[0], v->id[1], v->id[2], v->id[3]);
+        cps_cli_error(o->prog, "%s: not signed by the --hub-key %s+%02x%02x%02x%02x", what, v->name,
+                      v->id[0], v->id[1], v->id[2], v->id[3]);
         return CPS_EXIT_NO;
     }
     if (rc != 0) {
@@ -193,8 +193,8 @@ checkpoint_check(const struct proof_opts *o, const char *what, const char *note,
         return CPS_EXIT_NO;
     }
     if (cp->size != size) {
-        cps_cli_error(o->prog, "%s: size %" PRIu64 ", the receipt says %" PRIu64, what,
-                      cp->size, size);
+        cps_cli_error(o->prog, "%s: size %" PRIu64 ", the receipt says %" PRIu64, what, cp->size,
+                      size);
         return CPS_EXIT_NO;
     }
     return CPS_EXIT_OK;
@@ -248,7 +248,7 @@ cmd_inclusion_main(int argc, char **argv)
         "Example:\n"
         "  cps-node prove seq 1 > r.json\n"
         "  " AUDIT_PROG " inclusion --hub-key \"$(cat bundle/hub.vkey)\" r.json\n";
-    struct proof_opts o = { .prog = AUDIT_PROG " inclusion" };
+    struct proof_opts o = {.prog = AUDIT_PROG " inclusion"};
     struct cps_note_verifier v;
     struct cps_checkpoint cp;
     struct receipt *r = NULL;
@@ -269,8 +269,10 @@ cmd_inclusion_main(int argc, char **argv)
         goto done;
     ret = CPS_EXIT_NO;
     if (!r->has_leaf) {
-        cps_cli_error(o.prog, "%s: no leaf_hash (the node did not hold the entry): give the "
-                      "entry with --entry FILE", o.path);
+        cps_cli_error(o.prog,
+                      "%s: no leaf_hash (the node did not hold the entry): give the "
+                      "entry with --entry FILE",
+                      o.path);
         ret = CPS_EXIT_USAGE;
     } else if (r->a >= r->b) {
         cps_cli_error(o.prog, "index %" PRIu64 " is not inside the log of size %" PRIu64, r->a,
@@ -278,13 +280,16 @@ cmd_inclusion_main(int argc, char **argv)
     } else if (cps_tlog_verify_inclusion(r->leaf, r->a, r->b,
                                          (const uint8_t(*)[CPS_TLOG_HASH_BYTES])r->proof,
                                          r->n_proof, cp.root) != 0) {
-        cps_cli_error(o.prog, "entry %" PRIu64 "%s: the inclusion proof does not lead to the "
-                      "signed root of size %" PRIu64, r->a, about, r->b);
+        cps_cli_error(o.prog,
+                      "entry %" PRIu64 "%s: the inclusion proof does not lead to the "
+                      "signed root of size %" PRIu64,
+                      r->a, about, r->b);
     } else {
         audit_hex(h1, r->leaf, sizeof r->leaf);
         audit_hex(h2, cp.root, sizeof cp.root);
-        printf("inclusion verified: entry %" PRIu64 "%s, leaf %s, is in the log of size %"
-               PRIu64 " with root %s signed by %s\n", r->a, about, h1, r->b, h2, v.name);
+        printf("inclusion verified: entry %" PRIu64 "%s, leaf %s, is in the log of size %" PRIu64
+               " with root %s signed by %s\n",
+               r->a, about, h1, r->b, h2, v.name);
         ret = CPS_EXIT_OK;
     }
 done:
@@ -313,8 +318,10 @@ old_checkpoint(const struct proof_opts *o, const struct cps_note_verifier *v, ui
     if (len > 0 && text[0] == '{') {
         if ((j = json_loadb(text, len, 0, &jerr)) == NULL ||
             !json_is_string(x = json_object_get(j, "checkpoint"))) {
-            cps_cli_error(o->prog, "--old %s: neither a signed checkpoint nor a receipt "
-                          "with one", o->extra);
+            cps_cli_error(o->prog,
+                          "--old %s: neither a signed checkpoint nor a receipt "
+                          "with one",
+                          o->extra);
             json_decref(j);
             free(text);
             return CPS_EXIT_NO;
@@ -341,9 +348,10 @@ cmd_consistency_main(int argc, char **argv)
         "Exit 0 verified, 1 the receipt does not prove it, 2 could not run.\n"
         "Example:\n"
         "  cps-node prove consistency 120 > c.json\n"
-        "  " AUDIT_PROG " consistency --hub-key \"$(cat bundle/hub.vkey)\" --old cp120.txt c.json\n";
-    struct proof_opts o = { .prog = AUDIT_PROG " consistency" };
-    struct cps_checkpoint cp, old = { 0 };
+        "  " AUDIT_PROG
+        " consistency --hub-key \"$(cat bundle/hub.vkey)\" --old cp120.txt c.json\n";
+    struct proof_opts o = {.prog = AUDIT_PROG " consistency"};
+    struct cps_checkpoint cp, old = {0};
     struct cps_note_verifier v;
     struct receipt *r = NULL;
     char h1[2 * CPS_TLOG_HASH_BYTES + 1], h2[2 * CPS_TLOG_HASH_BYTES + 1];
@@ -373,15 +381,16 @@ cmd_consistency_main(int argc, char **argv)
     } else if (cps_tlog_verify_consistency(r->a, r->b, old.root, cp.root,
                                            (const uint8_t(*)[CPS_TLOG_HASH_BYTES])r->proof,
                                            r->n_proof) != 0) {
-        cps_cli_error(o.prog, "the log of size %" PRIu64 " is not shown to be a prefix of the "
-                      "log of size %" PRIu64 ": the consistency proof does not verify", r->a,
-                      r->b);
+        cps_cli_error(o.prog,
+                      "the log of size %" PRIu64 " is not shown to be a prefix of the "
+                      "log of size %" PRIu64 ": the consistency proof does not verify",
+                      r->a, r->b);
     } else {
         audit_hex(h1, old.root, sizeof old.root);
         audit_hex(h2, cp.root, sizeof cp.root);
         printf("consistency verified: the log of size %" PRIu64 " (root %s) is a prefix of the "
-               "log of size %" PRIu64 " (root %s), both signed by %s\n", r->a,
-               r->a > 0 ? h1 : "empty", r->b, h2, v.name);
+               "log of size %" PRIu64 " (root %s), both signed by %s\n",
+               r->a, r->a > 0 ? h1 : "empty", r->b, h2, v.name);
         ret = CPS_EXIT_OK;
     }
 done:

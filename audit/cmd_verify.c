@@ -34,13 +34,13 @@ parse_opts(int argc, char **argv, const char *usage_text, struct audit_opts *o,
            enum cps_export_format *fmt, struct cps_export_filter *filter)
 {
     static const struct option opts[] = {
-        { "programme-key", required_argument, NULL, 'k' },
-        { "jobs", required_argument, NULL, 'j' },
-        { "format", required_argument, NULL, 'f' },
-        { "collection", required_argument, NULL, 'c' },
-        { "partner", required_argument, NULL, 'p' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
+        {"programme-key", required_argument, NULL, 'k'},
+        {"jobs", required_argument, NULL, 'j'},
+        {"format", required_argument, NULL, 'f'},
+        {"collection", required_argument, NULL, 'c'},
+        {"partner", required_argument, NULL, 'p'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     uint64_t v;
     int c;
@@ -108,43 +108,50 @@ print_summary(const struct audit_opts *o, const struct audit_result *r)
     printf("dataset      %s\n", h);
     if (cps_store_begin(r->st, false, &txn) != 0)
         return;
-    for (i = 0; i < r->roster->n_partners; i++) {
-        const char *id = r->roster->partners[i].id;
+    for (i = 0; i <= r->roster->n_partners; i++) {
+        const char *id =
+            i < r->roster->n_partners ? r->roster->partners[i].id : CPS_ROSTER_PROGRAMME_ID;
         struct cps_pstate ps;
 
-        if (cps_replay_chain_get(txn, &cps_replay_hub, id, &ps) == 0 && ps.last_seq > 0)
-            printf("partner      %s last_seq %" PRIu64 " accepted %" PRIu64 " rejected %" PRIu64
-                   "\n", id, ps.last_seq, ps.accepted, ps.rejected);
+        if (cps_replay_chain_get(txn, &cps_replay_hub, id, &ps) != 0 || ps.last_seq == 0)
+            continue;
+        if (i < r->roster->n_partners)
+            printf("partner      %s ", id);
+        else
+            printf("programme    "); /* updates signed by the programme key */
+        printf("last_seq %" PRIu64 " accepted %" PRIu64 " rejected %" PRIu64 "\n", ps.last_seq,
+               ps.accepted, ps.rejected);
     }
     cps_store_abort(&txn);
 }
 
-#define CHECKS_TEXT                                                                            \
-    "The programme key (--programme-key, obtained independently; else the bundle's own\n"     \
-    "programme.vkey, with a warning) must have signed roster.txt; the roster's keys must\n"   \
-    "have signed every entry (partners) and every checkpoint (the hub). Every entry is\n"     \
-    "replayed in order through the hub's own rules into a temporary store ($TMPDIR): the\n"   \
-    "partner chains (seq, prev), the programme, and the recorded decision (applied, or\n"     \
-    "rejected with that code and reason); at each checkpoint's size the rebuilt Merkle\n"     \
-    "root and dataset digest must be the signed ones. Signatures are checked by --jobs\n"     \
-    "threads (default: the online CPUs) ahead of the replay.\n"                               \
-    "A failure is one line on stderr naming where: roster.txt, entries.bin, \"entry N\n"      \
-    "(partner P seq S)\" or \"checkpoint SIZE\". Entries past the last checkpoint are\n"      \
-    "replayed but only warned about: no signature of the hub covers them.\n"
+#define CHECKS_TEXT                                                                                \
+    "The programme key (--programme-key, obtained independently; else the bundle's own\n"          \
+    "programme.vkey, with a warning) must have signed roster.txt; the roster's keys must\n"        \
+    "have signed every entry (partners, programme) and every checkpoint (the hub); hub.vkey,\n"    \
+    "if there, must be the roster's hub key. Every entry is replayed in order through the\n"       \
+    "hub's own rules into a temporary store ($TMPDIR): the writers' chains (seq, prev), the\n"     \
+    "programme, and the recorded decision (applied, or rejected with that code and reason);\n"     \
+    "at each checkpoint's size the rebuilt Merkle root and dataset digest must be the\n"           \
+    "signed ones. Signatures are checked by --jobs threads (default: the online CPUs) ahead\n"     \
+    "of the replay.\n"                                                                             \
+    "A failure is one line on stderr naming where: roster.txt, hub.vkey, entries.bin,\n"           \
+    "\"entry N (partner P seq S)\" or \"checkpoint SIZE\". Entries past the last checkpoint\n"     \
+    "are replayed but only warned about: no signature of the hub covers them.\n"
 
 int
 cmd_verify_main(int argc, char **argv)
 {
     static const char usage_text[] =
         "Usage: " AUDIT_PROG " verify [--programme-key VKEY] [--jobs N] DIR\n"
-        "Check the audit bundle DIR (written by cps-hub audit-bundle) offline.\n"
-        CHECKS_TEXT
+        "Check the audit bundle DIR (written by cps-hub audit-bundle) offline.\n" CHECKS_TEXT
         "On success prints a summary (entries, partners, accepted, rejected, records,\n"
-        "checkpoints, Merkle root, dataset digest, per-partner counts).\n"
+        "checkpoints, Merkle root, dataset digest, per-partner counts, and the programme\n"
+        "key's own updates).\n"
         "Exit 0 verified, 1 the bundle does not verify, 2 could not run.\n"
         "Example:\n"
         "  " AUDIT_PROG " verify --programme-key \"$(cat programme.vkey)\" bundle/\n";
-    struct audit_opts o = { .prog = AUDIT_PROG " verify" };
+    struct audit_opts o = {.prog = AUDIT_PROG " verify"};
     struct audit_result r;
     int ret;
 
@@ -165,13 +172,13 @@ cmd_replay_main(int argc, char **argv)
         "Verify the audit bundle DIR exactly as 'verify' does, then write the dataset rebuilt\n"
         "from its log to stdout, in key order, as 'cps-hub export' does (NDJSON lines\n"
         "{\"coll\",\"key\",\"value\"}, or CSV coll,key,partner,value). Nothing is written\n"
-        "unless the bundle verifies.\n"
-        CHECKS_TEXT
+        "unless the bundle verifies.\n" CHECKS_TEXT
         "Exit 0 verified and written, 1 the bundle does not verify, 2 could not run.\n"
         "Example:\n"
-        "  " AUDIT_PROG " replay --programme-key \"$(cat programme.vkey)\" bundle/ > dataset.ndjson\n";
-    struct audit_opts o = { .prog = AUDIT_PROG " replay" };
-    struct cps_export_filter filter = { 0 };
+        "  " AUDIT_PROG
+        " replay --programme-key \"$(cat programme.vkey)\" bundle/ > dataset.ndjson\n";
+    struct audit_opts o = {.prog = AUDIT_PROG " replay"};
+    struct cps_export_filter filter = {0};
     enum cps_export_format fmt = CPS_EXPORT_NDJSON;
     struct cps_txn *txn = NULL;
     struct audit_result r;

@@ -4,10 +4,10 @@
 #include "cps/cli.h"
 
 static const struct cps_cli_command commands[] = {
-    { "verify", cmd_verify_main, "check an audit bundle offline, with public keys only" },
-    { "replay", cmd_replay_main, "verify a bundle, then write the dataset rebuilt from its log" },
-    { "inclusion", cmd_inclusion_main, "check an inclusion receipt of cps-node prove" },
-    { "consistency", cmd_consistency_main, "check a consistency receipt of cps-node prove" },
+    {"verify", cmd_verify_main, "check an audit bundle offline, with public keys only"},
+    {"replay", cmd_replay_main, "verify a bundle, then write the dataset rebuilt from its log"},
+    {"inclusion", cmd_inclusion_main, "check an inclusion receipt of cps-node prove"},
+    {"consistency", cmd_consistency_main, "check a consistency receipt of cps-node prove"},
 };
 
 int

@@ -37,7 +37,7 @@ struct audit_sigpool {
 static bool
 verify_one(const struct cps_roster *roster, const uint8_t *buf, size_t len)
 {
-    const struct cps_roster_partner *p;
+    const uint8_t *signer;
     struct cps_update *up = NULL;
     struct cps_entry e;
     bool ok;
@@ -45,8 +45,8 @@ verify_one(const struct cps_roster *roster, const uint8_t *buf, size_t len)
     if (cps_wire_decode_entry(&e, buf, len) != 0 ||
         cps_wire_decode_update(&up, e.signed_bytes, e.signed_len) != 0)
         return false;
-    ok = (p = cps_roster_find(roster, up->partner)) != NULL &&
-         cps_wire_verify_update(up, p->pub.sign) == 0;
+    ok = (signer = cps_roster_signer(roster, up->partner)) != NULL &&
+         cps_wire_verify_update(up, signer) == 0;
     cps_wire_update_free(&up);
     return ok;
 }

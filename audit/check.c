@@ -379,16 +379,20 @@ replay(const struct audit_opts *o, struct audit_result *r, const struct audit_en
        const struct cps_checkpoint *cps, size_t n_cps)
 {
     struct audit_sigpool *pool = NULL;
+    struct cps_roster *live = NULL; /* in force as the replay goes: roster changes replace it */
     struct cps_txn *txn = NULL;
     char why[1024];
     size_t i, next = 0;
     int rc, ret = CPS_EXIT_USAGE;
 
+    /* the threads check signatures with the genesis keys; an entry signed with a key a roster
+     * change brought in fails there and is checked by the replay with the key in force */
     if ((rc = audit_sigpool_start(&pool, ents, r->roster, o->jobs)) != 0) {
         cps_cli_error(o->prog, "threads: %s", cps_strerror(rc));
         return CPS_EXIT_USAGE;
     }
-    if ((rc = cps_store_begin(r->st, true, &txn)) != 0)
+    if ((rc = cps_store_begin(r->st, true, &txn)) != 0 ||
+        (rc = cps_replay_roster(txn, &cps_replay_hub, r->roster, &live)) != 0)
         goto store_fail;
     for (i = 0;; i++) {
         for (; next < n_cps && cps[next].size == i; next++)
@@ -397,7 +401,7 @@ replay(const struct audit_opts *o, struct audit_result *r, const struct audit_en
         if (i == ents->n)
             break;
         why[0] = 0;
-        rc = cps_replay_entry(txn, &cps_replay_hub, r->roster, i, ents->map + ents->off[i],
+        rc = cps_replay_entry(txn, &cps_replay_hub, &live, i, ents->map + ents->off[i],
                               ents->len[i], !audit_sigpool_verified(pool, i), why, sizeof why);
         if (rc != 0 && entry_fault(rc)) {
             if (why[0] == 0)
@@ -430,6 +434,7 @@ store_fail:
 done:
     cps_store_abort(&txn);
     audit_sigpool_free(&pool);
+    cps_roster_free(&live);
     return ret;
 }
 

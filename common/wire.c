@@ -489,12 +489,13 @@ cps_wire_encode_msg(const struct cps_msg *m, uint8_t **out, size_t *out_len)
              msgpack_pack_uint64(&pk, m->index);
         break;
     case CPS_MSG_ENTRIES:
-        rc = msgpack_pack_array(&pk, 6) | msgpack_pack_uint8(&pk, CPS_MSG_ENTRIES) |
+        rc = msgpack_pack_array(&pk, 7) | msgpack_pack_uint8(&pk, CPS_MSG_ENTRIES) |
              msgpack_pack_uint64(&pk, m->seq) | msgpack_pack_array(&pk, (uint32_t)m->n_entries);
         for (size_t i = 0; i < m->n_entries; i++)
             rc |= pack_bin(&pk, m->entries[i].data, m->entries[i].len);
         rc |= pack_str(&pk, m->note, m->note_len) | pack_hashes(&pk, m->proof, m->n_proof) |
-              pack_hashes(&pk, m->proof2, m->n_proof2);
+              pack_hashes(&pk, m->proof2, m->n_proof2) |
+              pack_str(&pk, m->roster != NULL ? m->roster : "", m->roster_len);
         break;
     case CPS_MSG_PROVE:
         rc = msgpack_pack_array(&pk, 5) | msgpack_pack_uint8(&pk, CPS_MSG_PROVE) |
@@ -578,10 +579,11 @@ cps_wire_decode_msg(struct cps_msg *m, const uint8_t *buf, size_t len)
              get_u64(&f[2], &m->seq) && get_u64(&f[3], &m->index);
         break;
     case CPS_MSG_ENTRIES:
-        ok = n == 6 && get_u64(&f[1], &m->seq) && get_entries(&f[2], m) &&
+        ok = n == 7 && get_u64(&f[1], &m->seq) && get_entries(&f[2], m) &&
              get_str(&f[3], &m->note, &m->note_len) &&
              get_hashes(&f[4], m->proof, &m->n_proof) &&
-             get_hashes(&f[5], m->proof2, &m->n_proof2);
+             get_hashes(&f[5], m->proof2, &m->n_proof2) &&
+             get_str(&f[6], &m->roster, &m->roster_len);
         break;
     case CPS_MSG_PROVE:
         ok = n == 5 && get_id(&f[1], m->partner, sizeof m->partner) && get_u64(&f[2], &v) &&

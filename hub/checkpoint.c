@@ -92,7 +92,6 @@ hub_on_pull(struct hub *h, struct cps_txn *txn, const struct cps_msg *m, uint8_t
     size_t n;
     int rc;
 
-    (void)h;
     if ((out = calloc(1, sizeof *out)) == NULL)
         return -ENOMEM;
     out->type = CPS_MSG_ENTRIES;
@@ -108,6 +107,10 @@ hub_on_pull(struct hub *h, struct cps_txn *txn, const struct cps_msg *m, uint8_t
         goto done;
     out->note = note.data;
     out->note_len = note.len;
+    if (m->seq == 0) { /* a replica starts from the roster the log started with */
+        out->roster = h->genesis_text;
+        out->roster_len = h->genesis_len;
+    }
     /* entries up to the signed size only, so every chunk can be checked against it */
     for (i = m->seq; i < cp_size && out->n_entries < CPS_WIRE_PULL_MAX_ENTRIES &&
                      (out->n_entries == 0 || bytes < CPS_WIRE_PULL_MAX_BYTES);

@@ -174,7 +174,7 @@ cmd_audit_bundle_main(int argc, char **argv)
     if ((rc = cps_cli_read_file(path, 4u << 20, &roster, &roster_len)) != 0 ||
         (rc = write_text(out, "roster.txt", roster, roster_len)) != 0)
         goto io_fail;
-    cps_replay_hub_verifier(h.roster, &v);
+    cps_replay_hub_verifier(hub_roster(&h), &v);
     if ((rc = cps_note_vkey_format(vkey, v.name, v.pk)) != 0)
         goto io_fail;
     strcat(vkey, "\n");

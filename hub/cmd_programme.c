@@ -6,7 +6,9 @@
  * and are logged through the same decision as any partner's (hub_accept), in one
  * transaction with a checkpoint. Safe while the hub runs: LMDB serialises the writers.
  */
+#include <errno.h>
 #include <getopt.h>
+#include <jansson.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +17,7 @@
 #include "cps/batch.h"
 #include "cps/cli.h"
 #include "cps/import.h"
+#include "cps/log.h"
 #include "cps/replay.h"
 #include "cps/value.h"
 #include "commands.h"
@@ -22,9 +25,24 @@
 
 struct source {
     struct cps_import *im;                 /* import */
+    const char *path;
     struct cps_batch_op one;               /* put / del */
     bool done;
 };
+
+/* --skip-invalid: one line per record left out */
+static int
+report_invalid(void *arg, uint64_t line, int code, const char *why)
+{
+    struct source *s = arg;
+
+    (void)code;
+    if (line != 0)
+        fprintf(stderr, "%s:%" PRIu64 ": %s\n", s->path, line, why);
+    else
+        fprintf(stderr, "%s: %s\n", s->path, why);
+    return 0;
+}
 
 static int
 next_op(void *arg, struct cps_batch_op *op, char *err, size_t err_len)
@@ -83,59 +101,66 @@ usage(FILE *f)
 {
     fprintf(f, "Usage: " HUB_PROG " programme [--dir DIR] --key FILE put COLLECTION KEY VALUE\n"
                "       " HUB_PROG " programme [--dir DIR] --key FILE del COLLECTION KEY\n"
+               "       " HUB_PROG " programme [--dir DIR] --key FILE roster NEWROSTER\n"
                "       " HUB_PROG " programme [--dir DIR] --key FILE import [--format F]\n"
-               "                         [--collection C] [--batch N] FILE\n"
+               "                         [--collection C] [--batch N] [--skip-invalid] FILE\n"
                "Write programme-owned records (partner, period, indicator_definition) signed by\n"
-               "the programme key FILE, straight into the hub's log, all or nothing.\n"
+               "the programme key FILE, straight into the hub's log, all or nothing. With\n"
+               "--skip-invalid, each invalid record of FILE is reported on stderr as\n"
+               "FILE:LINE: problem and left out, the valid ones are written, and the exit code\n"
+               "is 1 when any was left out. Collections and fields: docs/DATA.md.\n"
+               "'roster' logs a roster change: NEWROSTER (signed by the programme key, a higher\n"
+               "serial) is in force from the next entry on: rotated keys, new, inactive or\n"
+               "revoked partners. Earlier entries keep verifying with the keys of their time.\n"
                "Example:\n"
                "  " HUB_PROG " programme --key programme.key put period 2016-Q3 \\\n"
-               "      '{\"year\": 2016, \"quarter\": 3}'\n");
+               "      '{\"label\": \"2016 Q3\", \"start\": \"2016-07-01\", \"end\": \"2016-09-30\",\n"
+               "        \"due\": \"2016-10-31\"}'\n");
 }
 
-int
-cmd_programme_main(int argc, char **argv)
+struct args {
+    const char *dir, *key, *format, *coll;
+    struct cps_batch *b;
+    struct source *src;
+};
+
+/* Options, before the verb and, for import, after it. Returns -1 to go on, or an exit code. */
+static int
+parse_opts(int argc, char **argv, struct args *a)
 {
     static const struct option opts[] = {
         { "dir", required_argument, NULL, 'd' },   { "key", required_argument, NULL, 'k' },
         { "format", required_argument, NULL, 'f' }, { "collection", required_argument, NULL, 'c' },
-        { "batch", required_argument, NULL, 'b' }, { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
+        { "batch", required_argument, NULL, 'b' }, { "skip-invalid", no_argument, NULL, 's' },
+        { "help", no_argument, NULL, 'h' },        { NULL, 0, NULL, 0 },
     };
-    const char *dir = NULL, *key = NULL, *format = NULL, *coll = NULL, *what;
-    struct cps_batch b = { .writer = CPS_ROSTER_PROGRAMME_ID, .max_ops = 100 };
-    struct source src = { 0 };
-    struct cps_keys *pkeys = NULL;
-    struct cps_txn *txn = NULL;
-    struct cps_pstate ps;
-    struct cps_pubkeys pub;
-    struct sink sk;
-    uint8_t *value = NULL;
-    uint64_t signed_size, max_ops;
-    size_t value_len;
-    struct hub h;
-    char err[1024];
-    int c, rc, ret = CPS_EXIT_USAGE;
+    uint64_t max_ops;
+    int c;
 
-    while ((c = getopt_long(argc, argv, "+d:k:f:c:b:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+d:k:f:c:b:sh", opts, NULL)) != -1) {
         switch (c) {
         case 'd':
-            dir = optarg;
+            a->dir = optarg;
             break;
         case 'k':
-            key = optarg;
+            a->key = optarg;
             break;
         case 'f':
-            format = optarg;
+            a->format = optarg;
             break;
         case 'c':
-            coll = optarg;
+            a->coll = optarg;
             break;
         case 'b':
             if (!cps_cli_parse_u64(optarg, 1, 10000, &max_ops)) {
                 cps_cli_error(HUB_PROG " programme", "--batch %s: expected 1..10000", optarg);
                 return CPS_EXIT_USAGE;
             }
-            b.max_ops = max_ops;
+            a->b->max_ops = max_ops;
+            break;
+        case 's':
+            a->b->on_invalid = report_invalid;
+            a->b->invalid_arg = a->src;
             break;
         case 'h':
             usage(stdout);
@@ -145,11 +170,45 @@ cmd_programme_main(int argc, char **argv)
             return CPS_EXIT_USAGE;
         }
     }
-    if (key == NULL || optind >= argc) {
+    return -1;
+}
+
+int
+cmd_programme_main(int argc, char **argv)
+{
+    const char *what;
+    struct cps_batch b = { .writer = CPS_ROSTER_PROGRAMME_ID, .max_ops = 100 };
+    struct source src = { 0 };
+    struct args a = { .b = &b, .src = &src };
+    struct cps_keys *pkeys = NULL;
+    struct cps_txn *txn = NULL;
+    struct cps_pstate ps;
+    struct cps_pubkeys pub;
+    struct sink sk;
+    uint8_t *value = NULL;
+    uint64_t signed_size;
+    size_t value_len;
+    struct hub h;
+    char err[1024];
+    int rc, ret = CPS_EXIT_USAGE;
+
+    if ((rc = parse_opts(argc, argv, &a)) >= 0)
+        return rc;
+    if (optind >= argc) {
         usage(stderr);
         return CPS_EXIT_USAGE;
     }
     what = argv[optind];
+    if (strcmp(what, "import") == 0) {
+        optind++; /* import's options may also follow the verb */
+        if ((rc = parse_opts(argc, argv, &a)) >= 0)
+            return rc;
+        optind--; /* argv[optind + 1] is the file, as for put and del */
+    }
+    if (a.key == NULL) {
+        usage(stderr);
+        return CPS_EXIT_USAGE;
+    }
     if (strcmp(what, "put") == 0 && argc - optind == 4) {
         if (cps_value_from_json(&value, &value_len, argv[optind + 3], strlen(argv[optind + 3]),
                                 err, sizeof err) != 0) {
@@ -166,11 +225,41 @@ cmd_programme_main(int argc, char **argv)
                                          .coll_len = strlen(argv[optind + 1]),
                                          .key = argv[optind + 2],
                                          .key_len = strlen(argv[optind + 2]) };
+    } else if (strcmp(what, "roster") == 0 && argc - optind == 2) {
+        /* a roster change: the new signed roster as the one record of collection roster */
+        char *text = NULL, *json = NULL;
+        size_t text_len;
+        json_t *o;
+
+        if ((rc = cps_cli_read_file(argv[optind + 1], CPS_CLI_ROSTER_MAX, &text, &text_len)) !=
+            0) {
+            cps_cli_error(HUB_PROG " programme", "%s: %s", argv[optind + 1], cps_strerror(rc));
+            return CPS_EXIT_USAGE;
+        }
+        o = json_object();
+        json_object_set_new(o, "text", json_stringn(text, text_len));
+        json = json_dumps(o, JSON_COMPACT);
+        json_decref(o);
+        free(text);
+        rc = json == NULL ? -ENOMEM
+                          : cps_value_from_json(&value, &value_len, json, strlen(json), err,
+                                                sizeof err);
+        free(json);
+        if (rc != 0) {
+            cps_cli_error(HUB_PROG " programme", "%s: not a text roster", argv[optind + 1]);
+            return CPS_EXIT_NO;
+        }
+        src.one = (struct cps_batch_op){ .kind = CPS_OP_PUT, .coll = CPS_REPLAY_ROSTER_COLL,
+                                         .coll_len = strlen(CPS_REPLAY_ROSTER_COLL),
+                                         .key = CPS_REPLAY_ROSTER_KEY,
+                                         .key_len = strlen(CPS_REPLAY_ROSTER_KEY),
+                                         .value = value, .value_len = value_len };
     } else if (strcmp(what, "import") == 0 && argc - optind == 2) {
-        enum cps_import_format fmt = format == NULL ? cps_import_guess(argv[optind + 1])
-                                     : strcmp(format, "csv") == 0 ? CPS_IMPORT_CSV
+        enum cps_import_format fmt = a.format == NULL ? cps_import_guess(argv[optind + 1])
+                                     : strcmp(a.format, "csv") == 0 ? CPS_IMPORT_CSV
                                                                   : CPS_IMPORT_NDJSON;
-        if ((rc = cps_import_open(&src.im, argv[optind + 1], fmt, coll)) != 0) {
+        src.path = argv[optind + 1];
+        if ((rc = cps_import_open(&src.im, argv[optind + 1], fmt, a.coll)) != 0) {
             cps_cli_error(HUB_PROG " programme", "%s: %s", argv[optind + 1], cps_strerror(rc));
             return CPS_EXIT_USAGE;
         }
@@ -178,17 +267,17 @@ cmd_programme_main(int argc, char **argv)
         usage(stderr);
         return CPS_EXIT_USAGE;
     }
-    if (hub_open(&h, hub_dir(dir), true, err, sizeof err) != 0) {
+    if (hub_open(&h, hub_dir(a.dir), true, err, sizeof err) != 0) {
         cps_cli_error(HUB_PROG " programme", "%s", err);
         goto out;
     }
-    if ((rc = cps_crypto_keys_load(&pkeys, key)) != 0) {
-        cps_cli_error(HUB_PROG " programme", "%s: %s", key, cps_strerror(rc));
+    if ((rc = cps_crypto_keys_load(&pkeys, a.key)) != 0) {
+        cps_cli_error(HUB_PROG " programme", "%s: %s", a.key, cps_strerror(rc));
         goto close;
     }
     cps_crypto_keys_public(pkeys, &pub);
-    if (!cps_crypto_equal(pub.sign, h.roster->programme_key.pk, sizeof pub.sign)) {
-        cps_cli_error(HUB_PROG " programme", "%s: not the roster's programme key", key);
+    if (!cps_crypto_equal(pub.sign, hub_roster(&h)->programme_key.pk, sizeof pub.sign)) {
+        cps_cli_error(HUB_PROG " programme", "%s: not the roster's programme key", a.key);
         ret = CPS_EXIT_NO;
         goto close;
     }
@@ -218,6 +307,11 @@ cmd_programme_main(int argc, char **argv)
     else
         printf("nothing to log\n");
     ret = CPS_EXIT_OK;
+    if (b.skipped > 0) {
+        cps_cli_error(HUB_PROG " programme", "%s: %" PRIu64 " invalid record%s skipped, %" PRIu64
+                      " logged", src.path, b.skipped, b.skipped == 1 ? "" : "s", b.ops);
+        ret = CPS_EXIT_NO;
+    }
 close:
     cps_store_abort(&txn);
     cps_crypto_keys_free(&pkeys);

@@ -114,7 +114,8 @@ commit_group(struct writer *wr, struct group *g)
     size_t i;
     int rc;
 
-    if ((rc = cps_store_begin(wr->h->st, true, &txn)) != 0)
+    if ((rc = cps_store_begin(wr->h->st, true, &txn)) != 0 ||
+        (rc = hub_roster_refresh(wr->h, txn)) != 0) /* a change logged by `programme` */
         goto fail;
     for (i = 0; i < g->n; i++)
         if ((rc = hub_commit_one(wr->h, txn, &g->work[i])) != 0)
@@ -238,6 +239,33 @@ recv_one(void *sock, struct group *g)
     return 1;
 }
 
+/*
+ * TEST HOOK, for the fault suite (tests/faults/) only: CPS_FAULT_DROP_ACKS=N in the
+ * environment at start makes the hub drop (not send) the next N ACK replies after their
+ * group committed, as if each ack were lost between the hub's commit and the node. The
+ * node must then resend and take the re-ack, never apply twice. Unset in production.
+ */
+static uint64_t fault_drop_acks;
+
+static bool
+fault_drop_ack(const struct hub_work *w)
+{
+    struct cps_msg *m;
+    bool drop;
+
+    if (fault_drop_acks == 0 || (m = malloc(sizeof *m)) == NULL)
+        return false;
+    drop = cps_wire_decode_msg(m, w->reply, w->reply_len) == 0 && m->type == CPS_MSG_ACK;
+    if (drop) {
+        fault_drop_acks--;
+        cps_log(CPS_LOG_WARN, "test hook CPS_FAULT_DROP_ACKS: ack to partner=%s seq=%" PRIu64
+                              " dropped after commit (%" PRIu64 " left)",
+                w->user_id, m->seq, fault_drop_acks);
+    }
+    free(m);
+    return drop;
+}
+
 /* Send a committed group's replies and release it. ROUTER_MANDATORY + DONTWAIT: a gone or
  * slow node costs a log line, never a stall. */
 static void
@@ -248,7 +276,7 @@ reply_group(void *sock, struct group *g)
     for (i = 0; i < g->n; i++) {
         struct hub_work *w = &g->work[i];
 
-        if (w->reply != NULL &&
+        if (w->reply != NULL && !fault_drop_ack(w) &&
             (zmq_send(sock, w->rid, w->rid_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
              zmq_send(sock, w->reply, w->reply_len, ZMQ_DONTWAIT) < 0))
             cps_log(CPS_LOG_DEBUG, "reply to partner=%s dropped: %s", w->user_id,
@@ -366,7 +394,7 @@ cmd_run_main(int argc, char **argv)
     struct sigaction sa = { .sa_handler = on_signal };
     struct group *groups[GROUPS] = { NULL }, *free_groups[GROUPS];
     struct hub_zap *zap = NULL;
-    const char *dir = NULL, *listen = NULL;
+    const char *dir = NULL, *listen = NULL, *fault;
     bool use_syslog = false, writer_started = false;
     uint64_t map_mib = 0;
     void *zctx = NULL, *sock = NULL, *pipe = NULL;
@@ -422,6 +450,11 @@ cmd_run_main(int argc, char **argv)
         usage(stderr);
         return CPS_EXIT_USAGE;
     }
+    if ((fault = getenv("CPS_FAULT_DROP_ACKS")) != NULL &&
+        !cps_cli_parse_u64(fault, 0, UINT64_MAX, &fault_drop_acks)) {
+        cps_cli_error(HUB_PROG " run", "CPS_FAULT_DROP_ACKS=%s: expected a count", fault);
+        return CPS_EXIT_USAGE;
+    }
     if (hub_open(&h, hub_dir(dir), true, err, sizeof err) != 0) {
         cps_cli_error(HUB_PROG " run", "%s", err);
         return CPS_EXIT_USAGE;
@@ -449,7 +482,7 @@ cmd_run_main(int argc, char **argv)
         goto done;
     }
     /* the ZAP handler first: without it libzmq 4.3.4 admits any CURVE key */
-    if ((rc = hub_zap_start(&zap, zctx, h.roster)) != 0) {
+    if ((rc = hub_zap_start(&zap, zctx, &h)) != 0) {
         cps_cli_error(HUB_PROG " run", "zap handler: %s", zmq_strerror(-rc));
         goto done;
     }
@@ -480,7 +513,11 @@ cmd_run_main(int argc, char **argv)
     writer_started = true;
     cps_log(CPS_LOG_INFO, "started programme=%s listen=%s partners=%zu log_size=%" PRIu64
                           " checkpoint=%" PRIu64,
-            h.programme, listen, h.roster->n_partners, wr.cad.size, wr.cad.signed_size);
+            h.programme, listen, hub_roster(&h)->n_partners, wr.cad.size, wr.cad.signed_size);
+    if (fault_drop_acks > 0)
+        cps_log(CPS_LOG_WARN, "test hook CPS_FAULT_DROP_ACKS: the next %" PRIu64
+                              " acks will be dropped after commit",
+                fault_drop_acks);
     serve(&h, sock, pipe, free_groups);
     cps_log(CPS_LOG_INFO, "stopping");
     ret = CPS_EXIT_OK;

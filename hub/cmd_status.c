@@ -53,8 +53,8 @@ cmd_status_main(int argc, char **argv)
     json_object_set_new(o, "log_size", json_integer((json_int_t)log_size));
     json_object_set_new(o, "records", json_integer((json_int_t)records));
     arr = json_array();
-    for (i = 0; i < h.roster->n_partners; i++) {
-        const struct cps_roster_partner *p = &h.roster->partners[i];
+    for (i = 0; i < hub_roster(&h)->n_partners; i++) {
+        const struct cps_roster_partner *p = &hub_roster(&h)->partners[i];
         struct cps_pstate ps = { 0 };
         struct cps_val v;
         json_t *po = json_object();

@@ -7,6 +7,7 @@
 #define CPS_HUB_H
 
 #include <limits.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -28,7 +29,13 @@ struct hub {
     char dir[PATH_MAX];
     struct cps_store *st;
     struct cps_keys *keys; /* NULL unless opened with keys */
-    struct cps_roster *roster;
+    struct cps_roster *genesis;         /* the roster the log started with (roster.txt) */
+    char *genesis_text;                 /* its signed text, served to nodes from entry 0 */
+    size_t genesis_len;
+    _Atomic(struct cps_roster *) roster; /* in force now: genesis or the latest change */
+    struct cps_roster **retired;         /* replaced ones, kept for readers until close */
+    size_t n_retired;
+    uint8_t roster_hash[CPS_CRYPTO_HASH_BYTES]; /* of the roster record last loaded */
     char programme[CPS_WIRE_PROGRAMME_MAX];
     char listen[256];
     char key_path[PATH_MAX];
@@ -36,6 +43,17 @@ struct hub {
 };
 
 int hub_open(struct hub *h, const char *dir, bool with_keys, char *err, size_t err_len);
+
+/* The roster in force (any thread; valid until hub_close). */
+static inline const struct cps_roster *
+hub_roster(struct hub *h)
+{
+    return atomic_load(&h->roster);
+}
+
+/* Put the latest roster change logged (by this process or another) in force; call inside
+ * the writer's transaction. Returns 0 or a store error. */
+int hub_roster_refresh(struct hub *h, struct cps_txn *txn);
 void hub_close(struct hub *h);
 const char *hub_dir(const char *given);
 
@@ -54,7 +72,8 @@ struct hub_decision {
 };
 
 /* Fill *d for up (no store access: any thread). Returns 0 or -ENOMEM. */
-int hub_decide(struct hub_decision *d, const struct cps_update *up);
+int hub_decide(struct hub_decision *d, const struct cps_roster *roster,
+               const struct cps_update *up);
 void hub_decision_clear(struct hub_decision *d);
 
 /*
@@ -74,6 +93,7 @@ struct hub_work {
     int code;                      /* a refusal decided before the store (0: none) */
     uint64_t refuse_seq;
     char why[256];
+    uint64_t roster_serial;        /* of the roster prepare checked against */
     struct cps_update *up;         /* UPDATE: opened, decoded, signature verified */
     struct hub_decision pre;       /* UPDATE: decided ahead (when has_pre) */
     bool has_pre;
@@ -120,7 +140,7 @@ int hub_refuse(uint64_t seq, int code, const char *text, uint64_t expected, uint
  * zap_start binds inproc://zeromq.zap.01 in zctx before returning, so the hub's socket
  * can never be bound without it. */
 struct hub_zap;
-int hub_zap_start(struct hub_zap **out, void *zctx, const struct cps_roster *roster);
+int hub_zap_start(struct hub_zap **out, void *zctx, struct hub *h);
 void hub_zap_stop(struct hub_zap **z); /* after zmq_ctx_shutdown */
 
 #endif

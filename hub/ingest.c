@@ -106,8 +106,9 @@ on_duplicate(struct cps_txn *txn, const struct cps_update *up, uint8_t **reply,
 }
 
 int
-hub_decide(struct hub_decision *d, const struct cps_update *up)
+hub_decide(struct hub_decision *d, const struct cps_roster *roster, const struct cps_update *up)
 {
+    struct cps_roster *next = NULL;
     struct cps_entry e = {
         .signed_bytes = up->signed_bytes, .signed_len = up->signed_len,
         .received_ms = cps_wire_now_ms(),
@@ -115,11 +116,12 @@ hub_decide(struct hub_decision *d, const struct cps_update *up)
     int rc;
 
     memset(d, 0, sizeof *d);
-    d->code = cps_apply_check(up, d->why, sizeof d->why);
+    /* the rules, and for a roster change its validity; the change itself takes effect when
+     * the writer refreshes the roster after logging it */
+    d->code = cps_replay_decide(roster, up, &next, d->why, sizeof d->why);
+    cps_roster_free(&next);
     if (d->code != 0 && d->code != CPS_EOWNER && d->code != CPS_ESCHEMA)
         return d->code; /* -ENOMEM */
-    if (d->code == 0)
-        d->why[0] = 0;
     e.status = d->code == 0 ? CPS_ACK_APPLIED : CPS_ACK_REJECTED;
     e.code = d->code;
     e.reason = d->why;
@@ -175,7 +177,7 @@ hub_accept(struct hub *h, struct cps_txn *txn, const struct cps_update *up,
     /* correctly signed and in order: from here on it is logged, applied or rejected, as
      * decided ahead (hub_decide) or now */
     if (d == NULL) {
-        if ((rc = hub_decide(&own, up)) != 0) {
+        if ((rc = hub_decide(&own, hub_roster(h), up)) != 0) {
             hub_decision_clear(&own);
             return rc;
         }
@@ -190,6 +192,10 @@ hub_accept(struct hub *h, struct cps_txn *txn, const struct cps_update *up,
     if (d == &own)
         hub_decision_clear(&own);
     if (rc != 0)
+        return rc;
+    /* a roster change is in force from the next entry on */
+    if (code == 0 && strcmp(up->partner, CPS_ROSTER_PROGRAMME_ID) == 0 &&
+        (rc = hub_roster_refresh(h, txn)) != 0)
         return rc;
     if (code != 0)
         cps_log(CPS_LOG_WARN, "rejected partner=%s seq=%" PRIu64 " index=%" PRIu64
@@ -229,7 +235,7 @@ static void
 prepare_update(struct hub *h, struct hub_work *w)
 {
     const struct cps_msg *m = w->m;
-    const struct cps_roster_partner *p = cps_roster_find(h->roster, m->partner);
+    const struct cps_roster_partner *p = cps_roster_find(hub_roster(h), m->partner);
     uint8_t *plain = NULL;
     int rc;
 
@@ -274,7 +280,7 @@ prepare_update(struct hub *h, struct hub_work *w)
     /* everything about the entry that does not depend on the store is decided here, off
      * the writer's core: the schema decision, the entry bytes and their leaf, the chain
      * hash, and the digest lanes of the puts */
-    if ((rc = hub_decide(&w->pre, w->up)) != 0) {
+    if ((rc = hub_decide(&w->pre, hub_roster(h), w->up)) != 0) {
         prep_refuse(w, m->seq, CPS_EBUSY, "hub out of memory");
         goto done;
     }
@@ -291,7 +297,8 @@ hub_prepare(struct hub *h, struct hub_work *w)
     int rc;
 
     w->code = 0;
-    if (w->user_id[0] == 0 || cps_roster_find(h->roster, w->user_id) == NULL) {
+    w->roster_serial = hub_roster(h)->serial;
+    if (w->user_id[0] == 0 || cps_roster_find(hub_roster(h), w->user_id) == NULL) {
         /* cannot happen behind the ZAP handler; refuse rather than trust */
         prep_refuse(w, 0, CPS_EUNKNOWN, "connection not authenticated as a partner");
         return;
@@ -341,6 +348,22 @@ hub_commit_one(struct hub *h, struct cps_txn *txn, struct hub_work *w)
     case CPS_MSG_PROVE:
         return hub_on_prove(h, txn, w->m, &w->reply, &w->reply_len);
     default:
+        if (w->roster_serial != hub_roster(h)->serial) {
+            /* the roster changed since prepare: the key and status in force now decide */
+            const struct cps_roster_partner *p = cps_roster_find(hub_roster(h), w->up->partner);
+
+            if (p == NULL || p->status != CPS_PARTNER_ACTIVE ||
+                cps_wire_verify_update(w->up, p->pub.sign) != 0) {
+                cps_log(CPS_LOG_WARN, "refused partner=%s seq=%" PRIu64 " code=EBADSIG "
+                                      "reason=\"key or status changed by the roster\"",
+                        w->up->partner, w->up->seq);
+                return hub_refuse(w->up->seq, CPS_EBADSIG,
+                                  "not signed by a key active in the roster in force", 0,
+                                  &w->reply, &w->reply_len);
+            }
+            hub_decision_clear(&w->pre);
+            w->has_pre = false; /* decided again, against the roster in force */
+        }
         return hub_accept(h, txn, w->up, w->has_pre ? &w->pre : NULL, &w->reply,
                           &w->reply_len);
     }

@@ -19,7 +19,7 @@
 
 struct hub_zap {
     void *sock;
-    const struct cps_roster *roster;
+    struct hub *h; /* the roster in force is read at every handshake */
     pthread_t thread;
     bool started;
 };
@@ -89,7 +89,7 @@ zap_main(void *arg)
             reply(z->sock, parts[1], lens[1], "400", "not allowed", "");
             continue;
         }
-        p = cps_roster_find_curve(z->roster, (const uint8_t *)parts[6]);
+        p = cps_roster_find_curve(hub_roster(z->h), (const uint8_t *)parts[6]);
         if (p == NULL || p->status != CPS_PARTNER_ACTIVE) {
             cps_log(CPS_LOG_WARN, "zap: refused address=%s reason=\"%s\"", parts[3],
                     p == NULL ? "CURVE key not in roster" : "partner not active");
@@ -102,7 +102,7 @@ zap_main(void *arg)
 }
 
 int
-hub_zap_start(struct hub_zap **out, void *zctx, const struct cps_roster *roster)
+hub_zap_start(struct hub_zap **out, void *zctx, struct hub *h)
 {
     struct hub_zap *z;
     const int linger = 0;
@@ -111,7 +111,7 @@ hub_zap_start(struct hub_zap **out, void *zctx, const struct cps_roster *roster)
     *out = NULL;
     if ((z = calloc(1, sizeof *z)) == NULL)
         return -ENOMEM;
-    z->roster = roster;
+    z->h = h;
     if ((z->sock = zmq_socket(zctx, ZMQ_REP)) == NULL ||
         zmq_setsockopt(z->sock, ZMQ_LINGER, &linger, sizeof linger) != 0 ||
         zmq_bind(z->sock, ZAP_ENDPOINT) != 0) {

@@ -173,8 +173,9 @@ static void
 commit_acks(struct daemon *d)
 {
     struct cps_txn *txn = NULL;
+    struct cps_val v;
     uint64_t s, next_seq;
-    uint8_t key[8], val[12 + 256];
+    uint8_t key[8], val[12 + 256], hash[CPS_CRYPTO_HASH_BYTES];
     size_t i;
     int rc;
 
@@ -190,6 +191,13 @@ commit_acks(struct daemon *d)
         cps_log(CPS_LOG_ERR, "hub acked seq=%" PRIu64 " which this node never wrote",
                 d->ack_max);
         d->ack_max = next_seq - 1;
+    }
+    /* the chain hash of the last acked update: where a rekey re-signs from */
+    cps_store_be64(key, d->ack_max);
+    if (cps_store_get(txn, CPS_DB_OUTBOX, key, sizeof key, &v) == 0) {
+        cps_wire_update_hash(v.data, v.len, hash);
+        if ((rc = cps_store_meta_put(txn, "acked_hash", hash, sizeof hash)) != 0)
+            goto fail;
     }
     for (s = d->last_acked + 1; s <= d->ack_max; s++) {
         cps_store_be64(key, s);
@@ -317,9 +325,10 @@ on_welcome(struct daemon *d, const struct cps_msg *m)
         cps_log(CPS_LOG_ERR, "hub expects seq=%" PRIu64 " but acked up to %" PRIu64
                              " already: hub lost entries",
                 m->seq, d->last_acked);
+    /* hub_next tells a later rekey whether the hub may hold updates not acked here */
     if (cps_store_begin(d->n.st, true, &txn) == 0 &&
         (cps_store_meta_put_u64(txn, "last_contact_ms", cps_wire_now_ms()) != 0 ||
-         cps_store_commit(&txn) != 0))
+         cps_store_meta_put_u64(txn, "hub_next", m->seq) != 0 || cps_store_commit(&txn) != 0))
         cps_store_abort(&txn);
 }
 
@@ -531,6 +540,13 @@ cmd_run_main(int argc, char **argv)
         return CPS_EXIT_USAGE;
     }
     cps_store_abort(&txn);
+    if ((rc = node_lock(&d.n)) < 0) {
+        cps_cli_error(NODE_PROG " run", "%s: %s", d.n.dir,
+                      rc == -EWOULDBLOCK ? "another daemon runs on this node directory"
+                                         : cps_strerror(rc));
+        node_close(&d.n);
+        return CPS_EXIT_USAGE;
+    }
     if ((rc = replica_load(&d.n, &d.rep)) != 0) {
         cps_cli_error(NODE_PROG " run", "%s: replica: %s", d.n.dir, cps_strerror(rc));
         node_close(&d.n);
@@ -597,6 +613,7 @@ done:
     if (d.zctx != NULL)
         zmq_ctx_term(d.zctx);
     free(d.rej);
+    replica_free(&d.rep);
     node_close(&d.n);
     return rc;
 }

@@ -16,5 +16,6 @@ int cmd_run_main(int argc, char **argv);
 int cmd_replica_main(int argc, char **argv);
 int cmd_verify_main(int argc, char **argv);
 int cmd_prove_main(int argc, char **argv);
+int cmd_rekey_main(int argc, char **argv);
 
 #endif

@@ -17,6 +17,7 @@ static const struct cps_cli_command commands[] = {
     { "replica", cmd_replica_main, "get, ls or export the verified programme dataset" },
     { "verify", cmd_verify_main, "check the replica against the latest trusted checkpoint" },
     { "prove", cmd_prove_main, "ask the hub for an inclusion or consistency proof" },
+    { "rekey", cmd_rekey_main, "adopt a rotated key and roster; re-sign queued updates" },
 };
 
 int

@@ -8,6 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
 #include <zmq.h>
 
 #include "cps/apply.h"
@@ -146,4 +149,21 @@ node_socket(struct node *n, void *zctx, void **out)
     }
     *out = s;
     return 0;
+}
+
+int
+node_lock(const struct node *n)
+{
+    char path[PATH_MAX + 32];
+    int fd;
+
+    snprintf(path, sizeof path, "%s/daemon.lock", n->dir);
+    if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600)) == -1)
+        return -errno;
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        int e = errno;
+        close(fd);
+        return -e;
+    }
+    return fd;
 }

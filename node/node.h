@@ -58,6 +58,13 @@ int node_write(struct node *n, cps_batch_next_fn next, void *arg, struct cps_bat
  */
 int node_socket(struct node *n, void *zctx, void **out);
 
+/*
+ * Take the daemon lock of the node directory (DIR/daemon.lock, flock): one daemon per
+ * node, and commands that must not race it (rekey) wait for it to stop. Returns the open
+ * descriptor (kept for the process's life), or -EWOULDBLOCK when another holds it.
+ */
+int node_lock(const struct node *n);
+
 /* Common option: -d/--dir. Fills *dir from argv; leaves the rest to the caller. */
 const char *node_dir(const char *given);
 

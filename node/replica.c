@@ -31,9 +31,24 @@ replica_load(struct node *n, struct replica *r)
     if (cps_store_meta_get(txn, "trusted_root", &v) == 0 && v.len == sizeof r->trusted_root)
         memcpy(r->trusted_root, v.data, v.len);
     r->distrusted = cps_store_meta_get(txn, "distrust", &v) == 0 && v.len > 0;
+    if (cps_store_meta_get(txn, "rgenesis", &v) == 0) {
+        char why[256];
+
+        /* as verified when it arrived; verified again: the store is not the trust anchor */
+        if ((rc = cps_roster_verify(&r->genesis, v.data, v.len, n->vkey, why, sizeof why)) != 0 ||
+            (rc = cps_replay_roster(txn, &cps_replay_replica, r->genesis, &r->roster)) != 0)
+            goto done;
+    }
 done:
     cps_store_abort(&txn);
     return rc;
+}
+
+void
+replica_free(struct replica *r)
+{
+    cps_roster_free(&r->genesis);
+    cps_roster_free(&r->roster);
 }
 
 void
@@ -61,6 +76,23 @@ distrust(struct node *n, struct replica *r, const char *why)
          cps_store_commit(&txn) != 0))
         cps_store_abort(&txn);
     return CPS_EUNTRUSTED;
+}
+
+/* Abort a chunk: what it applied is gone, and so is any roster change it put in force. */
+static void
+abort_txn(struct node *n, struct replica *r, struct cps_txn **txn)
+{
+    struct cps_txn *rd = NULL;
+
+    cps_store_abort(txn);
+    cps_roster_free(&r->roster);
+    if (r->genesis != NULL && cps_store_begin(n->st, false, &rd) == 0) {
+        if (cps_replay_roster(rd, &cps_replay_replica, r->genesis, &r->roster) != 0)
+            r->roster = NULL;
+        cps_store_abort(&rd);
+    }
+    if (r->roster == NULL) /* cannot reload: stop here rather than verify with a wrong one */
+        r->distrusted = true;
 }
 
 int
@@ -108,29 +140,54 @@ replica_on_entries(struct node *n, struct replica *r, const struct cps_msg *m, c
                  end, cp.size);
         return distrust(n, r, err);
     }
+    if (r->genesis == NULL) {
+        /* the first answer (from entry 0) carries the roster the log started with: it must
+         * be signed by the programme key this node pinned */
+        if (m->roster_len == 0 || r->size != 0) {
+            snprintf(err, err_len, "hub sent no genesis roster with the first entries");
+            return distrust(n, r, err);
+        }
+        if (cps_roster_verify(&r->genesis, m->roster, m->roster_len, n->vkey, why,
+                              sizeof why) != 0) {
+            snprintf(err, err_len, "genesis roster not signed by the programme key: %s", why);
+            return distrust(n, r, err);
+        }
+        if ((rc = cps_roster_verify(&r->roster, m->roster, m->roster_len, n->vkey, why,
+                                    sizeof why)) != 0) {
+            snprintf(err, err_len, "genesis roster: %s", cps_strerror(rc));
+            cps_roster_free(&r->genesis);
+            return rc;
+        }
+    }
     if ((rc = cps_store_begin(n->st, true, &txn)) != 0) {
         snprintf(err, err_len, "store: %s", cps_strerror(rc));
         return rc;
     }
+    if (r->size == 0 && m->roster_len > 0 &&
+        (rc = cps_store_meta_put(txn, "rgenesis", m->roster, m->roster_len)) != 0) {
+        cps_store_abort(&txn);
+        snprintf(err, err_len, "store: %s", cps_strerror(rc));
+        return rc;
+    }
     for (i = 0; i < m->n_entries; i++) {
-        rc = cps_replay_entry(txn, &cps_replay_replica, n->roster, r->size + i,
+        rc = cps_replay_entry(txn, &cps_replay_replica, &r->roster, r->size + i,
                               m->entries[i].data, m->entries[i].len, true, why, sizeof why);
         if (rc == CPS_EMALFORMED || rc == CPS_EUNKNOWN || rc == CPS_EBADSIG ||
             rc == CPS_EPROGRAMME || rc == CPS_ECHAIN || rc == CPS_EAUDIT ||
             rc == CPS_EINTERNAL) {
-            cps_store_abort(&txn);
+            abort_txn(n, r, &txn);
             snprintf(err, err_len, "log entry %" PRIu64 ": %s", r->size + i, why);
             return distrust(n, r, err);
         }
         if (rc != 0) {
-            cps_store_abort(&txn);
+            abort_txn(n, r, &txn);
             snprintf(err, err_len, "store: %s", cps_strerror(rc));
             return rc;
         }
     }
     /* the replica so far must be a prefix of the signed tree */
     if ((rc = cps_tlog_root(txn, CPS_DB_RTREE, end, root)) != 0) {
-        cps_store_abort(&txn);
+        abort_txn(n, r, &txn);
         snprintf(err, err_len, "store: %s", cps_strerror(rc));
         return rc;
     }
@@ -139,19 +196,19 @@ replica_on_entries(struct node *n, struct replica *r, const struct cps_msg *m, c
     if (end > 0 && cps_tlog_verify_consistency(end, cp.size, root, cp.root,
                                                (const uint8_t(*)[CPS_TLOG_HASH_BYTES])proof,
                                                m->n_proof2) != 0) {
-        cps_store_abort(&txn);
+        abort_txn(n, r, &txn);
         snprintf(err, err_len, "entries %" PRIu64 "..%" PRIu64 " do not match checkpoint %" PRIu64,
                  r->size, end, cp.size);
         return distrust(n, r, err);
     }
     if (end == cp.size) {
         if ((rc = cps_apply_digest(txn, &cps_replay_replica.view, digest)) != 0) {
-            cps_store_abort(&txn);
+            abort_txn(n, r, &txn);
             snprintf(err, err_len, "store: %s", cps_strerror(rc));
             return rc;
         }
         if (!cp.has_dataset || memcmp(digest, cp.dataset, sizeof digest) != 0) {
-            cps_store_abort(&txn);
+            abort_txn(n, r, &txn);
             snprintf(err, err_len, "dataset digest differs from checkpoint %" PRIu64, cp.size);
             return distrust(n, r, err);
         }
@@ -163,7 +220,7 @@ replica_on_entries(struct node *n, struct replica *r, const struct cps_msg *m, c
                              0)) != 0 ||
          (rc = cps_store_meta_put_u64(txn, "trusted_size", cp.size)) != 0 ||
          (rc = cps_store_meta_put(txn, "trusted_root", cp.root, sizeof cp.root)) != 0)) {
-        cps_store_abort(&txn);
+        abort_txn(n, r, &txn);
         snprintf(err, err_len, "store: %s", cps_strerror(rc));
         return rc;
     }

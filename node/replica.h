@@ -21,11 +21,16 @@ struct replica {
     uint64_t trusted_size;        /* size of the latest checkpoint trusted */
     uint8_t trusted_root[CPS_CRYPTO_HASH_BYTES];
     bool distrusted;              /* the hub was caught: nothing more is applied */
+    struct cps_roster *genesis;   /* the roster the log started with (from the hub, signed) */
+    struct cps_roster *roster;    /* in force after the replica's last entry */
     bool caught_up;               /* the last chunk reached the latest checkpoint */
 };
 
 /* Load the replica's state from the node's store. */
 int replica_load(struct node *n, struct replica *r);
+
+/* Free what replica_load allocated. */
+void replica_free(struct replica *r);
 
 /* The PULL to send next. */
 void replica_pull(const struct node *n, const struct replica *r, struct cps_msg *m);

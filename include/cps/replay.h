@@ -67,16 +67,40 @@ CPS_MUST_CHECK int cps_replay_append(struct cps_txn *txn, const struct cps_repla
                                      uint64_t *index);
 
 /*
+ * Roster changes are entries too: a programme-signed put of roster/roster whose value's
+ * "text" is the new roster (a signed note by the same programme key, same programme, a
+ * higher serial). From the next position on, that roster's keys and statuses are in
+ * force; everything before keeps verifying with the keys it was signed with.
+ */
+#define CPS_REPLAY_ROSTER_COLL "roster"
+#define CPS_REPLAY_ROSTER_KEY "roster"
+
+/*
+ * What the rules say about up with roster in force: cps_apply_check, and for a roster
+ * change its validity. Returns 0 (applied; *next is the new roster when up changes it,
+ * owned by the caller), CPS_EOWNER / CPS_ESCHEMA (rejected, why says why) or -ENOMEM.
+ */
+CPS_MUST_CHECK int cps_replay_decide(const struct cps_roster *roster, const struct cps_update *up,
+                                     struct cps_roster **next, char *why, size_t why_len);
+
+/* The roster in force after the log in dbs: the latest roster change applied, or a copy
+ * of genesis (the roster the log started with). *out is owned by the caller. */
+CPS_MUST_CHECK int cps_replay_roster(struct cps_txn *txn, const struct cps_replay_dbs *dbs,
+                                     const struct cps_roster *genesis, struct cps_roster **out);
+
+/*
  * Verify the entry that belongs at position index of a log, then append it: the entry
- * decodes; its update is signed by the partner's key in roster (unless the caller already
- * checked signatures: check_sig false); it names programme; its seq and prev continue the
- * partner's chain; and the status it records is the one cps_apply_check gives (applied, or
- * rejected with the same code and reason). Returns 0; CPS_EMALFORMED, CPS_EUNKNOWN,
- * CPS_EBADSIG, CPS_EPROGRAMME, CPS_ECHAIN or CPS_EAUDIT with err naming the reason; or a
- * store error. index must be the log's current size (CPS_EINTERNAL otherwise).
+ * decodes; its update is signed by the key *roster gives its writer (unless the caller
+ * already checked signatures: check_sig false) and the writer is active there; it names
+ * the programme; its seq and prev continue the writer's chain; and the status it records
+ * is the one cps_replay_decide gives (applied, or rejected with the same code and reason).
+ * When the entry is an applied roster change, *roster is replaced by the new roster.
+ * Returns 0; CPS_EMALFORMED, CPS_EUNKNOWN, CPS_EBADSIG, CPS_EPROGRAMME, CPS_ECHAIN or
+ * CPS_EAUDIT with err naming the reason; or a store error. index must be the log's current
+ * size (CPS_EINTERNAL otherwise).
  */
 CPS_MUST_CHECK int cps_replay_entry(struct cps_txn *txn, const struct cps_replay_dbs *dbs,
-                                    const struct cps_roster *roster, uint64_t index,
+                                    struct cps_roster **roster, uint64_t index,
                                     const uint8_t *entry, size_t entry_len, bool check_sig,
                                     char *err, size_t err_len);
 

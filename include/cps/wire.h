@@ -107,7 +107,7 @@ enum cps_msg_type {
     CPS_MSG_REFUSE = 5,  /* hub -> node: [5, seq, code, reason, expected] */
     CPS_MSG_PULL = 6,    /* node -> hub: [6, partner, from, trusted_size] */
     CPS_MSG_ENTRIES = 7, /* hub -> node: [7, from, [entry...], checkpoint, [proof...],
-                          *               [proof2...]] */
+                          *               [proof2...], genesis roster ("" unless from 0)] */
     CPS_MSG_PROVE = 8,   /* node -> hub: [8, partner, kind, a, b] */
     CPS_MSG_PROOF = 9,   /* hub -> node: [9, kind, a, b, [proof...], checkpoint] */
 };
@@ -156,6 +156,8 @@ struct cps_msg {
      * index = b. ENTRIES: seq = from. */
     const char *note;       /* ENTRIES, PROOF: a signed checkpoint (may be empty) */
     size_t note_len;
+    const char *roster;     /* ENTRIES from 0: the roster the log started with */
+    size_t roster_len;
     size_t n_entries;       /* ENTRIES */
     struct cps_wire_item entries[CPS_WIRE_PULL_MAX_ENTRIES];
     size_t n_proof, n_proof2; /* ENTRIES: trusted -> checkpoint, end -> checkpoint; PROOF */

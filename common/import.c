@@ -641,13 +641,19 @@ decimal(const char *s, size_t n, int *is_int)
     return i == n;
 }
 
-/* A cell as a typed value: canonical integer, decimal number, or string. */
+/*
+ * A cell as a typed value: canonical integer, decimal number, a JSON array or object (a
+ * cell starting with '[' or '{' that parses as one), or string. Returns 0, -ENOMEM, or
+ * CPS_EMALFORMED (why set) for JSON nested too deep.
+ */
 static int
-pack_cell(msgpack_packer *pk, const char *s, size_t n)
+pack_cell(msgpack_packer *pk, const char *s, size_t n, char *why, size_t why_len)
 {
+    json_error_t je;
     long long ll;
+    json_t *j;
     double d;
-    int is_int;
+    int is_int, rc;
 
     /* cells end in NUL (cells_add), so strtoll/strtod stop at the end */
     if (strlen(s) == n && decimal(s, n, &is_int)) {
@@ -655,24 +661,33 @@ pack_cell(msgpack_packer *pk, const char *s, size_t n)
             errno = 0;
             ll = strtoll(s, NULL, 10);
             if (errno == 0)
-                return msgpack_pack_int64(pk, ll);
+                return msgpack_pack_int64(pk, ll) != 0 ? -ENOMEM : 0;
         }
         errno = 0;
         d = strtod(s, NULL);
         if (errno == 0 && isfinite(d))
-            return msgpack_pack_double(pk, d);
+            return msgpack_pack_double(pk, d) != 0 ? -ENOMEM : 0;
     }
-    if (msgpack_pack_str(pk, n) != 0)
-        return -1;
-    return msgpack_pack_str_body(pk, s, n);
+    /* arrays and maps (a cluster's areas, an evaluation) travel as JSON text in a cell */
+    if (n >= 2 && (s[0] == '[' || s[0] == '{') &&
+        (j = json_loadb(s, n, JSON_REJECT_DUPLICATES, &je)) != NULL) {
+        rc = cps_value_pack_json(pk, j, why, why_len);
+        json_decref(j);
+        return rc;
+    }
+    if (msgpack_pack_str(pk, n) != 0 || msgpack_pack_str_body(pk, s, n) != 0)
+        return -ENOMEM;
+    return 0;
 }
 
 static int
-csv_fields(struct cps_import *im)
+csv_fields(struct cps_import *im, uint64_t line, char *err, size_t err_len)
 {
     const struct cells *r = &im->row, *h = &im->hdr;
     size_t i, n, count = 0;
     const char *s;
+    char why[160];
+    int rc;
 
     im->sb.size = 0;
     for (i = 0; i < r->n; i++)
@@ -687,8 +702,12 @@ csv_fields(struct cps_import *im)
             msgpack_pack_str_body(&im->pk, h->buf + h->off[i], h->lens[i]) != 0)
             return -ENOMEM;
         s = cell(r, i, &n);
-        if (pack_cell(&im->pk, s, n) != 0)
-            return -ENOMEM;
+        why[0] = '\0';
+        if ((rc = pack_cell(&im->pk, s, n, why, sizeof why)) == CPS_EMALFORMED)
+            cps_seterr(err, err_len, "line %" PRIu64 ": field '%.64s': %s", line,
+                       h->buf + h->off[i], why);
+        if (rc != 0)
+            return rc;
     }
     return 0;
 }
@@ -726,7 +745,7 @@ csv_next(struct cps_import *im, struct cps_import_record *rec, char *err, size_t
     if (im->mode == MODE_FIELDS) {
         rec->coll = im->collection;
         rec->coll_len = strlen(im->collection);
-        if ((rc = csv_fields(im)) != 0)
+        if ((rc = csv_fields(im, ln, err, err_len)) != 0)
             return rc;
     } else {
         rec->coll = cell(&im->row, im->icoll, &rec->coll_len);

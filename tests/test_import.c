@@ -247,6 +247,24 @@ test_csv_fields(void)
     CHECK(cps_import_next(im, &r, err, sizeof err) == CPS_EMALFORMED);
     CHECK(strstr(err, "appears twice") != NULL);
     cps_import_close(&im);
+
+    /* arrays and maps as JSON text in a cell; what does not parse stays a string */
+    im = open_text("json.csv",
+                   "key,areas,evaluation,title,deep\n"
+                   "P07/a,\"[\"\"rd\"\",\"\"innovation\"\"]\",\"{\"\"score\"\":4}\",[Draft] plan,[]\n"
+                   "P07/b,[rd,{x},{},[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]\n"
+                   "P07/c,[],\"{\"\"a\"\":1,\"\"a\"\":2}\",x,\n",
+                   CPS_IMPORT_CSV, "pilot_action");
+    CHECK(cps_import_next(im, &r, err, sizeof err) == 1);
+    CHECK(strcmp(value_json(&r), "{\"areas\":[\"rd\",\"innovation\"],\"evaluation\":{\"score\":4},"
+                                 "\"title\":\"[Draft] plan\",\"deep\":[]}") == 0);
+    CHECK(cps_import_next(im, &r, err, sizeof err) == CPS_EMALFORMED);
+    CHECK(strcmp(err, "line 3: field 'deep': nesting deeper than 16 levels") == 0);
+    CHECK(cps_import_next(im, &r, err, sizeof err) == 1 && r.line == 4);
+    CHECK(strcmp(value_json(&r), "{\"areas\":[],\"evaluation\":\"{\\\"a\\\":1,\\\"a\\\":2}\","
+                                 "\"title\":\"x\"}") == 0);
+    CHECK(cps_import_next(im, &r, err, sizeof err) == 0);
+    cps_import_close(&im);
 }
 
 static void
@@ -390,7 +408,7 @@ cleanup(void)
 {
     static const char *names[] = {"good.ndjson", "bad.ndjson", "long.ndjson", "ckv.csv",
                                   "fields.csv",  "nohdr.csv",  "nokey.csv",   "dup.csv",
-                                  "quote.csv",   "many.csv",   "w1.ndjson"};
+                                  "quote.csv",   "many.csv",   "w1.ndjson",  "json.csv"};
     size_t i;
 
     for (i = 0; i < sizeof names / sizeof names[0]; i++) {

@@ -50,12 +50,24 @@ struct cps_batch {
     /* called after each update when not NULL */
     void (*progress)(const struct cps_batch *b, void *arg);
     void *progress_arg;
+    /*
+     * Skip mode, when not NULL: an invalid record — the source's CPS_EMALFORMED, or a
+     * schema refusal (CPS_ESCHEMA, CPS_EOWNER), or a record too big for one update
+     * (CPS_ETOOBIG) — is reported here instead of stopping the batch. line is the record's
+     * line (0 when unknown), code the error, why the problem without the line. Return 0 to
+     * skip the record and go on, or an error code to stop the batch with it.
+     */
+    int (*on_invalid)(void *arg, uint64_t line, int code, const char *why);
+    void *invalid_arg;
+    uint64_t skipped; /* out: records skipped */
 };
 
 /*
  * Validate, group, sign and sink every op from next. On error nothing more is sunk and
- * err names the line (when the op has one) and the field. Returns 0, CPS_ESCHEMA,
- * CPS_EOWNER, CPS_ETOOBIG, the source's or the sink's error, or -ENOMEM.
+ * err names the line (when the op has one) and the field. In skip mode (on_invalid set)
+ * invalid records are reported and left out, and the valid ones are sunk. Returns 0,
+ * CPS_ESCHEMA, CPS_EOWNER, CPS_ETOOBIG, the source's, the sink's or on_invalid's error,
+ * or -ENOMEM.
  */
 CPS_MUST_CHECK int cps_batch_write(struct cps_batch *b, cps_batch_next_fn next, void *next_arg,
                                    cps_batch_sink_fn sink, void *sink_arg, char *err,

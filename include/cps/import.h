@@ -7,7 +7,9 @@
  * CSV: RFC 4180, first row a header. Either the columns coll,key,value (value a JSON
  *   text), or, with a collection given, a "key" column and one column per value field;
  *   such a field is an integer when it is a canonical decimal integer, a float when it
- *   parses completely as a decimal number, an empty cell is absent, otherwise a string.
+ *   parses completely as a decimal number, an array or map when the cell starts with '['
+ *   or '{' and parses as that JSON (["rd","innovation"]), an empty cell is absent,
+ *   otherwise a string.
  * Records are returned one at a time, so memory stays bounded whatever the file size.
  */
 #ifndef CPS_IMPORT_H

@@ -4,8 +4,10 @@
  *
  * One function decides whether a writer may put or delete (collection, key, value); the
  * node runs it before queueing, the hub before applying, the auditor on replay, so all
- * three agree. Partner-owned collections need a key starting "<partner id>/"; programme-
- * owned collections are written only by the programme key.
+ * three agree. Partner-owned collections (cluster, indicator, pilot_action, policy_lesson)
+ * need a key starting "<partner id>/"; programme-owned collections (partner, period,
+ * indicator_definition) are written only by the programme key. docs/DATA.md gives every
+ * collection's key shape and field rules.
  */
 #ifndef CPS_SCHEMA_H
 #define CPS_SCHEMA_H
@@ -33,9 +35,15 @@ bool cps_schema_programme_owned(const char *coll, size_t coll_len);
 
 /*
  * Check one operation. value/value_len is the msgpack value for a put, NULL/0 for a delete.
+ * A put needs the collection's key shape and a value meeting its field rules (unknown
+ * extra fields are allowed); a delete needs only a well-formed key its writer owns, so
+ * records written under older rules stay removable. Allocates nothing unless the value is
+ * unusual (a map of more than 32 entries, an ext type, malformed bytes).
  * Returns 0, CPS_EOWNER (wrong owner) or CPS_ESCHEMA (unknown collection, bad key, value
- * not a map, a field of the wrong type or out of range); err then says which field and
- * what was expected, e.g. "indicator P07/x: field 'value': expected a number".
+ * not a map, a field of the wrong type or out of range); err (at most CPS_SCHEMA_ERR_MAX
+ * bytes are useful) then names the record, the field and what was expected, e.g.
+ * "cluster P07/P07-C003: field 'employees': expected an integer >= 0". Fields are checked
+ * in a fixed order and the first problem is reported.
  */
 CPS_MUST_CHECK int cps_schema_check(const struct cps_schema_writer *w, const char *coll,
                                     size_t coll_len, const char *key, size_t key_len,

@@ -39,7 +39,7 @@ for k in 1 2; do
     id=${ids[$((k))]}
     sleep 0.3
     kill -KILL "${NPID[$id]}"; wait "${NPID[$id]}" 2>/dev/null || true
-    "$NODE" put --dir "$WORK/$id" cluster "$id/$id-C009" "{\"name\":\"written while down $k\"}" >/dev/null
+    "$NODE" put --dir "$WORK/$id" cluster "$id/$id-C009" "$(demo_cluster "$id" 9 "written while down $k")" >/dev/null
     echo "node $id killed at log size $(logged)"
     start_node "$WORK" "$id"; NPID[$id]=$NODE_PID
 done

@@ -32,7 +32,7 @@ wait_drained "$WORK" 60 P01 || fail "P01 did not drain while under attack"
 [ "$("$HUB" export --dir "$WORK/hub" --partner P01 | wc -l)" -eq 300 ] || fail "P01 records missing"
 # only what P04 wrote correctly is applied, and exactly that
 got=$("$HUB" export --dir "$WORK/hub" --partner P04 | jq -r .key | sort | tr '\n' ' ')
-[ "$got" = "P04/hostile/ok1 P04/hostile/ok2 P04/hostile/ok3 " ] || fail "P04 records: $got"
+[ "$got" = "P04/P04-C901 P04/P04-C902 P04/P04-C903 " ] || fail "P04 records: $got"
 # only correctly signed updates are logged: 3 applied + 4 rejected (bad key prefix, other
 # partner, programme collection, unknown collection); refused frames leave no entry
 read -r seq acc rej < <("$HUB" status --dir "$WORK/hub" | jq -r '.partners[] | select(.id=="P04") | "\(.last_seq) \(.accepted) \(.rejected)"')

@@ -45,24 +45,27 @@ expect 2 "$n" status --dir "$tmp/nowhere"
 check "missing dir explained" grep -q 'not a node directory' "$tmp/err"
 
 # --- put / get / del / ls ---
-expect 0 "$n" put "${d[@]}" cluster P02/C1 '{"name":"Demo cluster","employees":120,"share":0.25}'
-expect 0 "$n" get "${d[@]}" cluster P02/C1
-check "get returns the value" test "$(jq -c . "$tmp/out")" = '{"name":"Demo cluster","employees":120,"share":0.25}'
+c1='{"id":"P02-C001","name":"Demo cluster","nuts2":"ITC4","sector":"C26.1","member_firms":12,"employees":120,"areas":["innovation"],"share":0.25}'
+expect 0 "$n" put "${d[@]}" cluster P02/P02-C001 "$c1"
+expect 0 "$n" get "${d[@]}" cluster P02/P02-C001
+check "get returns the value" test "$(jq -c . "$tmp/out")" = "$c1"
 check "one update queued" test "$(state)" = "2 1"
 expect 1 "$n" get "${d[@]}" cluster P02/none
-expect 1 "$n" put "${d[@]}" cluster P02/C2 '{"name": "x",}'
+expect 1 "$n" put "${d[@]}" cluster P02/P02-C002 '{"name": "x",}'
 check "bad JSON names the position" grep -Eq 'line 1|column' "$tmp/err"
-expect 1 "$n" put "${d[@]}" cluster P03/C1 '{"name":"x"}'
+expect 1 "$n" put "${d[@]}" cluster P03/P03-C001 "$(demo_cluster P03 1)"
 check "foreign key prefix explained" grep -q "P02/" "$tmp/err"
 expect 1 "$n" put "${d[@]}" partner P02/x '{"name":"x"}'
-expect 1 "$n" put "${d[@]}" indicator P02/C1/rd/2016-Q5 '{"partner":"P02","cluster_id":"P02-C1","area":"rd","period":"2016-Q5","indicator":"x","value":1}'
-check "bad period names the field" grep -q "period" "$tmp/err"
+expect 1 "$n" put "${d[@]}" indicator P02/P02-C001/rd/2016-Q3 '{"partner":"P02","cluster_id":"P02-C001","area":"rd","period":"2016-Q5","indicator":"x","value":1}'
+check "bad period names the field" grep -q "field 'period': expected a period" "$tmp/err"
+expect 1 "$n" put "${d[@]}" cluster P02/P02-C002 "$(demo_cluster P02 2 | sed 's/"employees":120/"employees":-5/')"
+check "schema error names field and rule" grep -q "^cps-node put: .*cluster P02/P02-C002: field 'employees': expected an integer >= 0" "$tmp/err"
 check "refusals wrote nothing" test "$(state)" = "2 1"
-echo '{"name":"from stdin"}' | "$n" put "${d[@]}" cluster P02/C2 - >/dev/null
+demo_cluster P02 2 | "$n" put "${d[@]}" cluster P02/P02-C002 - >/dev/null
 expect 0 "$n" ls "${d[@]}" cluster
 check "ls lists both" test "$(wc -l < "$tmp/out")" -eq 2
-expect 0 "$n" del "${d[@]}" cluster P02/C2
-expect 1 "$n" get "${d[@]}" cluster P02/C2
+expect 0 "$n" del "${d[@]}" cluster P02/P02-C002
+expect 1 "$n" get "${d[@]}" cluster P02/P02-C002
 check "three updates queued" test "$(state)" = "4 3"
 
 # --- import: all or nothing, errors name line and field ---
@@ -75,16 +78,17 @@ sed '200s/"area":"[a-z_]*"/"area":"astrology"/' "$tmp/good.ndjson" > "$tmp/badar
 expect 1 "$n" import "${d[@]}" "$tmp/badarea.ndjson"
 check "schema error names line 200 and field area" grep -Eq 'line 200.*area' "$tmp/err"
 check "bad schema wrote nothing" test "$(state)" = "4 3"
-printf 'key,name,employees\nP02/K1,"Alpha",10\nP02/K2,"Beta,20\nP02/K3,Gamma,30\n' > "$tmp/bad.csv"
+hdr='key,id,name,nuts2,sector,member_firms,employees,areas'
+printf '%s\nP02/P02-C011,P02-C011,"Alpha",ITC4,C26,5,10,"[""rd""]"\nP02/P02-C012,P02-C012,"Beta,ITC4,C26,5,20,"[""rd""]"\nP02/P02-C013,P02-C013,Gamma,ITC4,C26,5,30,"[""rd""]"\n' "$hdr" > "$tmp/bad.csv"
 expect 1 "$n" import "${d[@]}" --collection cluster "$tmp/bad.csv"
 check "CSV error names line 3" grep -q 'line 3' "$tmp/err"
 check "bad CSV wrote nothing" test "$(state)" = "4 3"
 expect 0 "$n" import "${d[@]}" --batch 100 "$tmp/good.ndjson"
 check "250 records in 3 updates" test "$(state)" = "7 6"
-printf 'key,name,employees\nP02/K1,"Alpha, Ltd",10\nP02/K2,Beta,20\n' > "$tmp/good.csv"
+printf '%s\nP02/P02-C011,P02-C011,"Alpha, Ltd",ITC4,C26,5,10,"[""rd"",""jobs_skills""]"\nP02/P02-C012,P02-C012,Beta,ITC4,C26,5,20,"[""rd""]"\n' "$hdr" > "$tmp/good.csv"
 expect 0 "$n" import "${d[@]}" --collection cluster "$tmp/good.csv"
-expect 0 "$n" get "${d[@]}" cluster P02/K1
-check "CSV fields typed" test "$(jq -c . "$tmp/out")" = '{"name":"Alpha, Ltd","employees":10}'
+expect 0 "$n" get "${d[@]}" cluster P02/P02-C011
+check "CSV fields typed" test "$(jq -c . "$tmp/out")" = '{"id":"P02-C011","name":"Alpha, Ltd","nuts2":"ITC4","sector":"C26","member_firms":5,"employees":10,"areas":["rd","jobs_skills"]}'
 expect 0 "$n" export "${d[@]}" --collection indicator
 check "export round-trips the import" test "$(norm < "$tmp/out")" = "$(norm < "$tmp/good.ndjson")"
 expect 0 "$n" export "${d[@]}" --format csv --collection cluster

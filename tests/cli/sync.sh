@@ -23,7 +23,7 @@ for i in $(seq 1 $N); do
     start_node "$WORK" "$id"
 done
 # changes while the daemons run: the CLI and the daemon share the store
-"$NODE" put --dir "$WORK/P03" cluster P03/P03-C001 '{"name":"Demo cluster","employees":120}' >/dev/null
+"$NODE" put --dir "$WORK/P03" cluster P03/P03-C001 "$(demo_cluster P03 1)" >/dev/null
 "$NODE" del --dir "$WORK/P05" indicator "P05/P05-C001/innovation/2013-Q1" >/dev/null
 wait_drained "$WORK" 90 "${ids[@]}" || fail "outboxes did not drain"
 

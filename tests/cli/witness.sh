@@ -58,7 +58,7 @@ wait_replica P02 "$ENTRIES" 60
 kill -TERM "$HUB_PID"; wait "$HUB_PID" || fail "hub did not stop cleanly"
 "$BUILD/tests/rewrite" "$WORK/hub" 17
 start_hub "$WORK"
-"$NODE" put --dir "$WORK/P02" cluster P02/P02-C999 '{"name":"after the rewrite"}' >/dev/null
+"$NODE" put --dir "$WORK/P02" cluster P02/P02-C999 "$(demo_cluster P02 999 'after the rewrite')" >/dev/null
 deadline=$((SECONDS + 60))
 until [ "$(replica P01 hub_trusted)" = false ]; do
     [ $SECONDS -ge $deadline ] && fail "P01 did not catch the rewritten history"

@@ -17,6 +17,7 @@
 
 #include "cps/crypto.h"
 #include "cps/roster.h"
+#include "cps/value.h"
 #include "cps/wire.h"
 
 static int passed, failed;
@@ -101,20 +102,32 @@ struct forge {
 static uint8_t *
 signed_update(const struct forge *f, size_t *len)
 {
-    static const uint8_t value[] = { 0x81, 0xa4, 'n', 'a', 'm', 'e', 0xa1, 'x' };
+    const char *slash = strchr(f->key, '/');
     struct cps_wire_builder *b = NULL;
-    uint8_t *out = NULL;
+    uint8_t *out = NULL, *value = NULL;
+    size_t value_len = 0;
+    char json[256], jerr[64];
 
+    /* a valid cluster record for the key's id: what is refused is refused for another reason */
+    snprintf(json, sizeof json,
+             "{\"id\":\"%s\",\"name\":\"Demo hostile cluster\",\"nuts2\":\"AT22\","
+             "\"sector\":\"C26\",\"member_firms\":1,\"employees\":1,\"areas\":[\"rd\"]}",
+             slash != NULL ? slash + 1 : f->key);
+    if (cps_value_from_json(&value, &value_len, json, strlen(json), jerr, sizeof jerr) != 0) {
+        fprintf(stderr, "hostile: cannot build value: %s\n", jerr);
+        exit(99);
+    }
     if (cps_wire_builder_new(&b, f->programme ? f->programme : roster->programme,
                              f->partner ? f->partner : me, f->seq, f->prev ? f->prev : prev,
                              cps_wire_now_ms()) != 0 ||
         cps_wire_builder_add(b, CPS_OP_PUT, f->coll, strlen(f->coll), f->key, strlen(f->key),
-                             value, sizeof value) != 0 ||
+                             value, value_len) != 0 ||
         cps_wire_builder_finish(b, my_keys, &out, len) != 0) {
         fprintf(stderr, "hostile: cannot build update\n");
         exit(99);
     }
     cps_wire_builder_free(&b);
+    free(value);
     if (f->flip_sig)
         out[*len - 1] ^= 0x01;
     return out;
@@ -272,7 +285,7 @@ main(int argc, char **argv)
     valid_update(s, "valid-first", "cluster", "P-own/1", CPS_ACK_REJECTED, CPS_EOWNER);
     {
         char key[64];
-        snprintf(key, sizeof key, "%s/hostile/ok1", me);
+        snprintf(key, sizeof key, "%s/%s-C901", me, me);
         valid_update(s, "valid-applied", "cluster", key, CPS_ACK_APPLIED, 0);
     }
 
@@ -364,7 +377,7 @@ main(int argc, char **argv)
         struct forge fo = { .coll = "cluster", .seq = next_seq };
         uint64_t first_index;
 
-        snprintf(key, sizeof key, "%s/hostile/ok2", me);
+        snprintf(key, sizeof key, "%s/%s-C902", me, me);
         fo.key = key;
         su = signed_update(&fo, &su_len);
         fr = update_frame(me, next_seq, su, su_len, NULL, &len);
@@ -399,7 +412,7 @@ main(int argc, char **argv)
         snprintf(key, sizeof key, "%s/x", me);
         valid_update(s, "write-programme-coll", "partner", key, CPS_ACK_REJECTED, CPS_EOWNER);
         valid_update(s, "unknown-collection", "secrets", key, CPS_ACK_REJECTED, CPS_ESCHEMA);
-        snprintf(key, sizeof key, "%s/hostile/ok3", me);
+        snprintf(key, sizeof key, "%s/%s-C903", me, me);
         valid_update(s, "valid-after-rejects", "cluster", key, CPS_ACK_APPLIED, 0);
     }
     /* oversized: libzmq drops the connection; no reply, nothing logged */

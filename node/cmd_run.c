@@ -10,6 +10,8 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <signal.h>
+#include <sys/inotify.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,7 +30,7 @@
 #define HELLO_RETRY_MAX_MS 30000
 #define PAUSE_MIN_MS 1000     /* after a refusal; doubles up to PAUSE_MAX_MS */
 #define PAUSE_MAX_MS 60000
-#define POLL_MS 50
+#define POLL_MS 200 /* a fallback: local writes wake the daemon through inotify */
 #define PULL_IDLE_MS 1000     /* caught up: look for new entries this often */
 #define PULL_TIMEOUT_MS 10000 /* no ENTRIES for a PULL: ask again */
 #define MONITOR_ENDPOINT "inproc://cps-node-monitor"
@@ -44,6 +46,7 @@ on_signal(int sig)
 
 struct daemon {
     struct node n;
+    int wake; /* inotify on the store: a local write wakes the daemon at once */
     struct replica rep;
     bool pull_out; /* a PULL is outstanding */
     uint64_t pull_ms;
@@ -485,7 +488,7 @@ cmd_run_main(int argc, char **argv)
         { "help", no_argument, NULL, 'h' },            { "no-replica", no_argument, NULL, 'R' },
         { NULL, 0, NULL, 0 },
     };
-    struct daemon d = { .window = WINDOW_DEFAULT };
+    struct daemon d = { .window = WINDOW_DEFAULT, .wake = -1 };
     bool no_replica = false;
     struct sigaction sa = { .sa_handler = on_signal };
     struct cps_txn *txn = NULL;
@@ -568,12 +571,25 @@ cmd_run_main(int argc, char **argv)
         rc = CPS_EXIT_USAGE;
         goto done;
     }
+    /* a change the CLI commits modifies data.mdb: wake on it instead of waiting for the
+     * next poll round (without inotify the round still catches it, POLL_MS later) */
+    {
+        char path[PATH_MAX + 32];
+
+        snprintf(path, sizeof path, "%s/data.mdb", d.n.dir);
+        if ((d.wake = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) >= 0 &&
+            inotify_add_watch(d.wake, path, IN_MODIFY) < 0) {
+            close(d.wake);
+            d.wake = -1;
+        }
+    }
     cps_log(CPS_LOG_INFO, "started partner=%s hub=%s last_acked=%" PRIu64 " window=%" PRIu64,
             d.n.partner, d.n.hub, d.last_acked, d.window);
     while (!stop_requested) {
-        zmq_pollitem_t items[2] = {
+        zmq_pollitem_t items[3] = {
             { d.sock, 0, ZMQ_POLLIN, 0 },
             { d.mon, 0, ZMQ_POLLIN, 0 },
+            { NULL, d.wake, ZMQ_POLLIN, 0 },
         };
         uint64_t now = mono_ms();
 
@@ -589,13 +605,19 @@ cmd_run_main(int argc, char **argv)
             d.welcomed = false;
             d.last_rx_ms = now;
         }
-        if (zmq_poll(items, 2, POLL_MS) < 0) {
+        if (zmq_poll(items, d.wake >= 0 ? 3 : 2, POLL_MS) < 0) {
             if (errno == EINTR)
                 continue;
             cps_log(CPS_LOG_ERR, "zmq_poll: %s", zmq_strerror(errno));
             break;
         }
         now = mono_ms();
+        if (d.wake >= 0 && (items[2].revents & ZMQ_POLLIN)) {
+            char ev[4096];
+
+            while (read(d.wake, ev, sizeof ev) > 0)
+                ; /* the store changed: the loop ships at once */
+        }
         if (items[1].revents & ZMQ_POLLIN)
             read_monitor(&d);
         if (items[0].revents & ZMQ_POLLIN)
@@ -613,6 +635,8 @@ done:
     if (d.zctx != NULL)
         zmq_ctx_term(d.zctx);
     free(d.rej);
+    if (d.wake >= 0)
+        close(d.wake);
     replica_free(&d.rep);
     node_close(&d.n);
     return rc;

@@ -262,6 +262,13 @@ on_ack(struct daemon *d, const struct cps_msg *m)
         return;
     }
     d->ack_max = m->seq;
+    if (cps_log_level >= CPS_LOG_DEBUG) { /* arrival time, for latency measurements */
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        cps_log(CPS_LOG_DEBUG, "ack seq=%" PRIu64 " index=%" PRIu64 " mono_us=%" PRIu64, m->seq,
+                m->index, (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u);
+    }
     if (m->status == CPS_ACK_REJECTED) {
         struct rejected *r;
 

@@ -85,7 +85,9 @@ cps_store_open(struct cps_store **out, const char *dir, size_t map_size)
      * the caller asks for another (LMDB only grows the file when it is used). */
     if (map_size != 0 && (rc = mdb_env_set_mapsize(st->env, map_size)) != 0)
         goto fail;
-    if ((rc = mdb_env_open(st->env, dir, MDB_NOTLS, 0600)) != 0)
+    /* WRITEMAP: dirty pages live in the map, not in malloc'd copies: a large import costs
+     * no heap, and a commit writes no extra copy (the file is sparse at the map size) */
+    if ((rc = mdb_env_open(st->env, dir, MDB_NOTLS | MDB_WRITEMAP, 0600)) != 0)
         goto fail;
     if (map_size == 0) {
         MDB_envinfo info;

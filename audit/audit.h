@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cps/replay.h"
 #include "cps/roster.h"
 #include "cps/store.h"
 #include "cps/tlog.h"
@@ -77,7 +78,11 @@ int audit_sigpool_start(struct audit_sigpool **out, const struct audit_entries *
  * false when it did not verify, could not be decoded, or nobody has reached it yet (then the
  * caller checks it itself). Call with i increasing.
  */
-bool audit_sigpool_verified(struct audit_sigpool *p, size_t i);
+/* Whether entry i's signature verified (waiting for its chunk if a worker has it); if so,
+ * *pre receives what the worker computed from the entry (valid until the pool is freed)
+ * and *lanes the digest lanes, the caller's to free. */
+bool audit_sigpool_take(struct audit_sigpool *p, size_t i, struct cps_replay_pre *pre,
+                       uint16_t **lanes);
 /* Stop and join the threads, free the pool; NULL-safe, sets *p to NULL. */
 void audit_sigpool_free(struct audit_sigpool **p);
 

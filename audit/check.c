@@ -401,8 +401,16 @@ replay(const struct audit_opts *o, struct audit_result *r, const struct audit_en
         if (i == ents->n)
             break;
         why[0] = 0;
-        rc = cps_replay_entry(txn, &cps_replay_hub, &live, i, ents->map + ents->off[i],
-                              ents->len[i], !audit_sigpool_verified(pool, i), why, sizeof why);
+        {
+            struct cps_replay_pre pre;
+            uint16_t *lanes;
+            bool verified = audit_sigpool_take(pool, i, &pre, &lanes);
+
+            rc = cps_replay_entry_pre(txn, &cps_replay_hub, &live, i, ents->map + ents->off[i],
+                                      ents->len[i], !verified, verified ? &pre : NULL, why,
+                                      sizeof why);
+            free(lanes);
+        }
         if (rc != 0 && entry_fault(rc)) {
             if (why[0] == 0)
                 snprintf(why, sizeof why, "%s", cps_strerror(rc));

@@ -6,17 +6,24 @@
  * a chunk nobody has claimed, it takes it and checks those signatures inline (through
  * cps_replay_entry), so no thread ever waits for work a busy core has not started.
  * The pool only says "verified"; every failure is found again, and named, by the replay.
+ * With a verified entry it also hands over what the replay would otherwise compute on its
+ * own core: the Merkle leaf, the chain hash and the digest lanes of the puts. Workers stay
+ * at most AHEAD chunks ahead of the replay, which bounds that memory.
  */
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "audit.h"
+#include "cps/apply.h"
+#include "cps/tlog.h"
 #include "cps/wire.h"
 
 #define CHUNK 64 /* entries per claim: big enough to amortise the atomics and the wake-up */
+#define AHEAD 32 /* chunks a worker may run ahead of the replay (lanes: 2 KiB an entry) */
 
 enum { FREE = 0, CLAIMED = 1, DONE = 2 };
 
@@ -26,6 +33,12 @@ struct audit_sigpool {
     size_t n_chunks;
     _Atomic unsigned char *state; /* per chunk */
     uint8_t *ok;                  /* per entry, written before its chunk is DONE */
+    struct pre {
+        uint8_t leaf[CPS_CRYPTO_HASH_BYTES];
+        uint8_t up_hash[CPS_CRYPTO_HASH_BYTES];
+        uint16_t *lanes; /* NULL when not computed (rejected entry, no memory) */
+    } *pre;                       /* per entry, with ok */
+    atomic_size_t replay_chunk;   /* the chunk the replay is at */
     atomic_size_t next;           /* next chunk for a worker to try */
     atomic_bool stop;
     pthread_mutex_t mu;
@@ -35,7 +48,7 @@ struct audit_sigpool {
 };
 
 static bool
-verify_one(const struct cps_roster *roster, const uint8_t *buf, size_t len)
+verify_one(const struct cps_roster *roster, const uint8_t *buf, size_t len, struct pre *pre)
 {
     const uint8_t *signer;
     struct cps_update *up = NULL;
@@ -47,6 +60,12 @@ verify_one(const struct cps_roster *roster, const uint8_t *buf, size_t len)
         return false;
     ok = (signer = cps_roster_signer(roster, up->partner)) != NULL &&
          cps_wire_verify_update(up, signer) == 0;
+    if (ok) {
+        cps_tlog_leaf_hash(buf, len, pre->leaf);
+        cps_wire_update_hash(e.signed_bytes, e.signed_len, pre->up_hash);
+        if (e.status == CPS_ACK_APPLIED && (pre->lanes = malloc(CPS_APPLY_STATE_BYTES)) != NULL)
+            cps_apply_lanes(up, pre->lanes);
+    }
     cps_wire_update_free(&up);
     return ok;
 }
@@ -62,11 +81,18 @@ worker(void *arg)
 
         if ((c = atomic_fetch_add(&p->next, 1)) >= p->n_chunks)
             break;
+        while (c > atomic_load(&p->replay_chunk) + AHEAD &&
+               !atomic_load_explicit(&p->stop, memory_order_relaxed)) {
+            struct timespec nap = { 0, 200000 };
+
+            nanosleep(&nap, NULL); /* far enough ahead: let the replay catch up */
+        }
         if (!atomic_compare_exchange_strong(&p->state[c], &want, CLAIMED))
             continue; /* the replay got there first */
         end = (c + 1) * CHUNK < p->ents->n ? (c + 1) * CHUNK : p->ents->n;
         for (i = c * CHUNK; i < end; i++)
-            p->ok[i] = verify_one(p->roster, p->ents->map + p->ents->off[i], p->ents->len[i]);
+            p->ok[i] = verify_one(p->roster, p->ents->map + p->ents->off[i], p->ents->len[i],
+                                  &p->pre[i]);
         atomic_store(&p->state[c], DONE);
         pthread_mutex_lock(&p->mu);
         pthread_cond_broadcast(&p->cv);
@@ -93,7 +119,9 @@ audit_sigpool_start(struct audit_sigpool **out, const struct audit_entries *ents
     atomic_init(&p->stop, false);
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->cv, NULL);
+    atomic_init(&p->replay_chunk, 0);
     if ((p->state = malloc(p->n_chunks + 1)) == NULL || (p->ok = calloc(ents->n + 1, 1)) == NULL ||
+        (p->pre = calloc(ents->n + 1, sizeof *p->pre)) == NULL ||
         (p->threads = calloc(jobs + 1, sizeof *p->threads)) == NULL) {
         audit_sigpool_free(&p);
         return -ENOMEM;
@@ -113,13 +141,16 @@ audit_sigpool_start(struct audit_sigpool **out, const struct audit_entries *ents
 }
 
 bool
-audit_sigpool_verified(struct audit_sigpool *p, size_t i)
+audit_sigpool_take(struct audit_sigpool *p, size_t i, struct cps_replay_pre *pre,
+                   uint16_t **lanes)
 {
     size_t c = i / CHUNK;
     unsigned char s = FREE;
 
+    *lanes = NULL;
     if (c >= p->n_chunks)
         return false;
+    atomic_store(&p->replay_chunk, c);
     if (atomic_compare_exchange_strong(&p->state[c], &s, DONE))
         return false; /* ours now, with nothing verified: the caller checks inline */
     if (s == CLAIMED) {
@@ -128,7 +159,13 @@ audit_sigpool_verified(struct audit_sigpool *p, size_t i)
             pthread_cond_wait(&p->cv, &p->mu);
         pthread_mutex_unlock(&p->mu);
     }
-    return p->ok[i] != 0;
+    if (p->ok[i] == 0)
+        return false;
+    *lanes = p->pre[i].lanes; /* the caller's to free once used */
+    p->pre[i].lanes = NULL;
+    *pre = (struct cps_replay_pre){ .leaf = p->pre[i].leaf, .up_hash = p->pre[i].up_hash,
+                                    .added = *lanes };
+    return true;
 }
 
 void
@@ -145,6 +182,10 @@ audit_sigpool_free(struct audit_sigpool **pp)
     pthread_cond_destroy(&p->cv);
     pthread_mutex_destroy(&p->mu);
     free(p->threads);
+    if (p->pre != NULL)
+        for (size_t i = 0; i < p->ents->n; i++)
+            free(p->pre[i].lanes);
+    free(p->pre);
     free(p->ok);
     free((void *)p->state);
     free(p);

@@ -246,6 +246,16 @@ cps_replay_entry(struct cps_txn *txn, const struct cps_replay_dbs *dbs,
                  struct cps_roster **roster, uint64_t index, const uint8_t *entry,
                  size_t entry_len, bool check_sig, char *err, size_t err_len)
 {
+    return cps_replay_entry_pre(txn, dbs, roster, index, entry, entry_len, check_sig, NULL, err,
+                                err_len);
+}
+
+int
+cps_replay_entry_pre(struct cps_txn *txn, const struct cps_replay_dbs *dbs,
+                     struct cps_roster **roster, uint64_t index, const uint8_t *entry,
+                     size_t entry_len, bool check_sig, const struct cps_replay_pre *pre,
+                     char *err, size_t err_len)
+{
     const struct cps_roster_partner *p;
     struct cps_roster *next = NULL;
     const uint8_t *signer;
@@ -329,7 +339,7 @@ cps_replay_entry(struct cps_txn *txn, const struct cps_replay_dbs *dbs,
         rc = CPS_EAUDIT;
         goto done;
     }
-    rc = cps_replay_append(txn, dbs, entry, entry_len, up, e.status, NULL, &ps, &at);
+    rc = cps_replay_append(txn, dbs, entry, entry_len, up, e.status, pre, &ps, &at);
     if (rc == 0 && next != NULL) {
         /* from the next position on, the new roster is in force */
         cps_roster_free(roster);

@@ -99,6 +99,14 @@ CPS_MUST_CHECK int cps_replay_roster(struct cps_txn *txn, const struct cps_repla
  * CPS_EAUDIT with err naming the reason; or a store error. index must be the log's current
  * size (CPS_EINTERNAL otherwise).
  */
+/* The same, with pre (leaf, chain hash, digest lanes of the entry; may be NULL) computed
+ * ahead on another core by the caller from these same bytes. */
+CPS_MUST_CHECK int cps_replay_entry_pre(struct cps_txn *txn, const struct cps_replay_dbs *dbs,
+                                        struct cps_roster **roster, uint64_t index,
+                                        const uint8_t *entry, size_t entry_len, bool check_sig,
+                                        const struct cps_replay_pre *pre, char *err,
+                                        size_t err_len);
+
 CPS_MUST_CHECK int cps_replay_entry(struct cps_txn *txn, const struct cps_replay_dbs *dbs,
                                     struct cps_roster **roster, uint64_t index,
                                     const uint8_t *entry, size_t entry_len, bool check_sig,

@@ -22,6 +22,7 @@
 #include "cps/crypto.h"
 #include "cps/log.h"
 #include "cps/roster.h"
+#include "cps/schema.h"
 #include "cps/store.h"
 
 #define STORE_FILE "data.mdb" /* LMDB's name for the store in its directory */
@@ -258,6 +259,9 @@ cps_cli_parse_dir_opts(int argc, char **argv, const char *prog, const char *usag
         {"format", required_argument, NULL, 'f'},
         {"collection", required_argument, NULL, 'c'},
         {"partner", required_argument, NULL, 'p'},
+        {"country", required_argument, NULL, 'C'}, /* long only: not in the optstring */
+        {"area", required_argument, NULL, 'A'},
+        {"period", required_argument, NULL, 'P'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -271,13 +275,40 @@ cps_cli_parse_dir_opts(int argc, char **argv, const char *prog, const char *usag
         case 'f':
         case 'c':
         case 'p':
+        case 'C':
+        case 'A':
+        case 'P':
             if (filter == NULL)
                 goto misuse;
-            if (c == 'c')
+            if (c == 'c') {
                 filter->coll = optarg;
-            else if (c == 'p')
+            } else if (c == 'p') {
                 filter->partner = optarg;
-            else if (cps_export_parse_format(optarg, fmt) != 0) {
+            } else if (c == 'C') {
+                if (strlen(optarg) != 2 || optarg[0] < 'A' || optarg[0] > 'Z' || optarg[1] < 'A' ||
+                    optarg[1] > 'Z') {
+                    cps_cli_error(prog, "--country %s: expected an ISO 3166-1 code, e.g. IT",
+                                  optarg);
+                    goto misuse;
+                }
+                filter->country = optarg;
+            } else if (c == 'A') {
+                if (!cps_schema_area_ok(optarg, strlen(optarg))) {
+                    cps_cli_error(prog,
+                                  "--area %s: expected one of innovation, rd, sustainability, "
+                                  "international_cooperation, financing, "
+                                  "regional_specialisation, jobs_skills",
+                                  optarg);
+                    goto misuse;
+                }
+                filter->area = optarg;
+            } else if (c == 'P') {
+                if (!cps_schema_period_ok(optarg, strlen(optarg))) {
+                    cps_cli_error(prog, "--period %s: expected YYYY, YYYY-Qn or YYYY-Hn", optarg);
+                    goto misuse;
+                }
+                filter->period = optarg;
+            } else if (cps_export_parse_format(optarg, fmt) != 0) {
                 cps_cli_error(prog, "--format %s: expected ndjson or csv", optarg);
                 goto misuse;
             }

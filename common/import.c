@@ -23,6 +23,7 @@
 #include <msgpack.h>
 
 #include "cps/import.h"
+#include "cps/schema.h"
 #include "internal.h"
 
 #define CPS_IMPORT_LINE_MAX (1024 * 1024) /* bytes in one NDJSON line or one CSV row */
@@ -703,6 +704,13 @@ csv_fields(struct cps_import *im, uint64_t line, char *err, size_t err_len)
             return -ENOMEM;
         s = cell(r, i, &n);
         why[0] = '\0';
+        if (cps_schema_field_is_text(im->collection, strlen(im->collection), h->buf + h->off[i],
+                                     h->lens[i])) {
+            /* a text field stays text: the yearly period 2014 is not the number 2014 */
+            if (msgpack_pack_str(&im->pk, n) != 0 || msgpack_pack_str_body(&im->pk, s, n) != 0)
+                return -ENOMEM;
+            continue;
+        }
         if ((rc = pack_cell(&im->pk, s, n, why, sizeof why)) == CPS_EMALFORMED)
             cps_seterr(err, err_len, "line %" PRIu64 ": field '%.64s': %s", line,
                        h->buf + h->off[i], why);

@@ -40,4 +40,11 @@ CPS_MUST_CHECK int cps_value_pack_json(msgpack_packer *pk, const json_t *j, char
 CPS_MUST_CHECK int cps_value_unpack_record(msgpack_unpacked *res, const uint8_t *mp, size_t mp_len,
                                            char *err, size_t err_len);
 
+/*
+ * One object of a record decoded by cps_value_unpack_record() as compact JSON text, as
+ * cps_value_to_json() writes it (the shortest text that reads back to each double). *out
+ * is malloc'd and NUL-terminated. Returns 0 or -ENOMEM.
+ */
+CPS_MUST_CHECK int cps_value_object_json(char **out, const msgpack_object *o);
+
 #endif

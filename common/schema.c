@@ -1220,6 +1220,52 @@ cps_schema_programme_owned(const char *coll, size_t coll_len)
     return c != NULL && c->programme;
 }
 
+const char *
+cps_schema_field(const char *coll, size_t coll_len, size_t i)
+{
+    const struct coll_rule *c = find(coll, coll_len);
+    size_t j;
+
+    if (c == NULL)
+        return NULL;
+    for (j = 0; c->fields[j].name != NULL; j++)
+        if (j == i)
+            return c->fields[j].name;
+    return NULL;
+}
+
+bool
+cps_schema_field_is_text(const char *coll, size_t coll_len, const char *name, size_t name_len)
+{
+    const struct coll_rule *c = find(coll, coll_len);
+    size_t j;
+
+    for (j = 0; c != NULL && c->fields[j].name != NULL; j++)
+        if (same(c->fields[j].name, strlen(c->fields[j].name), name, name_len))
+            return c->fields[j].type == F_STR || c->fields[j].type == F_CODE ||
+                   c->fields[j].type == F_ENUM || c->fields[j].type == F_PERIOD ||
+                   c->fields[j].type == F_DATE || c->fields[j].type == F_TIME;
+    return false;
+}
+
+const char *
+cps_schema_area(size_t i)
+{
+    return i < sizeof areas / sizeof areas[0] - 1 ? areas[i] : NULL;
+}
+
+bool
+cps_schema_area_ok(const char *s, size_t n)
+{
+    return in_list(areas, s, n);
+}
+
+bool
+cps_schema_period_ok(const char *s, size_t n)
+{
+    return period_ok(s, n);
+}
+
 /* 1..256 bytes of printable ASCII without space; '/' separates non-empty segments. */
 static bool
 key_ok(const char *key, size_t n)

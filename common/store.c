@@ -265,6 +265,12 @@ cps_store_cursor_del(struct cps_cursor *cur)
 }
 
 int
+cps_store_copy(struct cps_store *st, const char *dir, bool compact)
+{
+    return store_err(mdb_env_copy2(st->env, dir, compact ? MDB_CP_COMPACT : 0));
+}
+
+int
 cps_store_usage(struct cps_store *st, uint64_t *map_size, uint64_t *used)
 {
     MDB_envinfo info;

@@ -718,6 +718,21 @@ cps_value_to_json(char **out, const uint8_t *mp, size_t mp_len)
 }
 
 int
+cps_value_object_json(char **out, const msgpack_object *o)
+{
+    struct text t = {NULL, 0, 0, 0};
+
+    *out = NULL;
+    emit(&t, o);
+    if (t.oom || t.p == NULL) {
+        free(t.p);
+        return -ENOMEM;
+    }
+    *out = t.p;
+    return 0;
+}
+
+int
 cps_value_get_str(const uint8_t *mp, size_t mp_len, const char *field, const char **s,
                   size_t *s_len)
 {

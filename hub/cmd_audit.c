@@ -48,7 +48,9 @@ cmd_checkpoint_main(int argc, char **argv)
     static const char usage_text[] =
         "Usage: " HUB_PROG " checkpoint [--dir DIR]\n"
         "Sign a checkpoint of the log's current size now (if the latest is older) and print\n"
-        "the latest signed checkpoint (C2SP tlog-checkpoint, signed note) to stdout.\n";
+        "the latest signed checkpoint (C2SP tlog-checkpoint, signed note) to stdout.\n"
+        "Example:\n"
+        "  " HUB_PROG " checkpoint --dir /var/lib/cps/hub > checkpoint.txt\n";
     struct cps_txn *txn = NULL;
     struct cps_val note;
     const char *dir = NULL;
@@ -143,7 +145,9 @@ cmd_audit_bundle_main(int argc, char **argv)
         "Usage: " HUB_PROG " audit-bundle [--dir DIR] OUT\n"
         "Write a self-contained audit bundle into the new folder OUT: the roster, every log\n"
         "entry and every signed checkpoint, as one consistent snapshot (safe while the hub\n"
-        "runs). cps-audit verify OUT checks it offline with public keys only.\n";
+        "runs). cps-audit verify OUT checks it offline with public keys only.\n"
+        "Example:\n"
+        "  " HUB_PROG " audit-bundle --dir /var/lib/cps/hub audit-2025-q1 && cps-audit verify audit-2025-q1\n";
     struct cps_note_verifier v;
     struct cps_txn *txn = NULL;
     const char *dir = NULL, *out;

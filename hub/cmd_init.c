@@ -11,17 +11,24 @@
 #include "cps/cli.h"
 #include "commands.h"
 #include "hub.h"
+#include "ops.h"
 
 static void
 usage(FILE *f)
 {
-    fprintf(f, "Usage: " HUB_PROG " init [--dir DIR] --key FILE --roster FILE --programme-key VKEY\n"
-               "                    [--listen ENDPOINT]\n"
+    fprintf(f, "Usage: " HUB_PROG " init [--config FILE] [--dir DIR] --key FILE --roster FILE\n"
+               "                    --programme-key VKEY [--listen ENDPOINT]\n"
                "Create the hub's store in DIR (default $" HUB_DIR_ENV " or ./" HUB_DIR_DEFAULT ").\n"
                "  --key FILE            the hub's key file (cps-keys gen), mode 0600\n"
                "  --roster FILE         the roster signed by the programme key\n"
                "  --programme-key VKEY  the programme's verifier key (cps-keys pub --vkey)\n"
-               "  --listen ENDPOINT     where run listens (default " HUB_LISTEN_DEFAULT ")\n");
+               "  --listen ENDPOINT     where run listens (default " HUB_LISTEN_DEFAULT ")\n"
+               "  --config FILE         take these from the settings file ([hub] key, roster,\n"
+               "                        programme_key, listen, dir); options given here win\n"
+               "Example:\n"
+               "  " HUB_PROG " init --dir /var/lib/cps/hub --key hub.key --roster roster.txt \\\n"
+               "      --programme-key \"$(cat programme.vkey)\" --listen tcp://0.0.0.0:7700\n"
+               "  " HUB_PROG " init --config /etc/cps/hub.conf\n");
 }
 
 int
@@ -31,8 +38,9 @@ cmd_init_main(int argc, char **argv)
         { "dir", required_argument, NULL, 'd' },    { "key", required_argument, NULL, 'k' },
         { "roster", required_argument, NULL, 'r' }, { "programme-key", required_argument, NULL, 'P' },
         { "listen", required_argument, NULL, 'L' }, { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
+        { "config", required_argument, NULL, 'C' }, { NULL, 0, NULL, 0 },
     };
+    struct hub_conf cf;
     const char *dir = NULL, *key = NULL, *roster_path = NULL, *vkey = NULL,
                *listen = HUB_LISTEN_DEFAULT;
     struct cps_roster *roster = NULL;
@@ -44,8 +52,16 @@ cmd_init_main(int argc, char **argv)
     size_t text_len;
     int c, rc, ret = CPS_EXIT_USAGE;
 
-    while ((c = getopt_long(argc, argv, "d:k:r:P:L:h", opts, NULL)) != -1) {
+    if ((rc = hub_conf_load(&cf, argc, argv, "d:k:r:P:L:hC:", opts, HUB_PROG " init")) >= 0)
+        return rc;
+    dir = cf.dir[0] != 0 ? cf.dir : NULL;
+    key = cf.key[0] != 0 ? cf.key : NULL;
+    roster_path = cf.roster[0] != 0 ? cf.roster : NULL;
+    vkey = cf.programme_key[0] != 0 ? cf.programme_key : NULL;
+    listen = cf.listen[0] != 0 ? cf.listen : HUB_LISTEN_DEFAULT;
+    while ((c = getopt_long(argc, argv, "d:k:r:P:L:hC:", opts, NULL)) != -1) {
         switch (c) {
+        case 'C': break; /* read by hub_conf_load */
         case 'd': dir = optarg; break;
         case 'k': key = optarg; break;
         case 'r': roster_path = optarg; break;

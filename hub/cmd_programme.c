@@ -115,7 +115,8 @@ usage(FILE *f)
                "Example:\n"
                "  " HUB_PROG " programme --key programme.key put period 2016-Q3 \\\n"
                "      '{\"label\": \"2016 Q3\", \"start\": \"2016-07-01\", \"end\": \"2016-09-30\",\n"
-               "        \"due\": \"2016-10-31\"}'\n");
+               "        \"due\": \"2016-10-31\"}'\n"
+               "  " HUB_PROG " programme --key programme.key roster roster-7.txt   # a rotated key\n");
 }
 
 struct args {

@@ -26,6 +26,7 @@
 #include "cps/replay.h"
 #include "commands.h"
 #include "hub.h"
+#include "ops.h"
 
 #define GROUP_MAX_MSGS 512
 #define GROUP_MAX_BYTES (32u << 20)
@@ -34,13 +35,15 @@
 #define ZMQ_ZAP_ENFORCE_DOMAIN_OPT 93 /* draft in 4.3.4 headers, honoured by the library */
 #define PIPE_ENDPOINT "inproc://cps-hub-writer"
 
-static volatile sig_atomic_t stop_requested;
+static volatile sig_atomic_t stop_requested, reload_requested;
 
 static void
 on_signal(int sig)
 {
-    (void)sig;
-    stop_requested = 1;
+    if (sig == SIGHUP)
+        reload_requested = 1; /* acted on by the receiving loop: hub_conf_reload */
+    else
+        stop_requested = 1;
 }
 
 /* A group of received messages; the frames stay in msgs until the replies are sent. */
@@ -290,8 +293,8 @@ reply_group(void *sock, struct group *g)
 static void
 usage(FILE *f)
 {
-    fprintf(f, "Usage: " HUB_PROG " run [--dir DIR] [--listen ENDPOINT] [--map-size MIB]\n"
-               "                   [--checkpoint-entries N] [--checkpoint-ms MS]\n"
+    fprintf(f, "Usage: " HUB_PROG " run [--config FILE] [--dir DIR] [--listen ENDPOINT]\n"
+               "                   [--map-size MIB] [--checkpoint-entries N] [--checkpoint-ms MS]\n"
                "                   [--log-level LEVEL] [--syslog]\n"
                "Run the hub: accept CURVE connections from the roster's active partners, log\n"
                "and apply their signed updates, ack each after its durable commit.\n"
@@ -299,9 +302,15 @@ usage(FILE *f)
                "  --map-size MIB     grow the store's map to MIB mebibytes (when full)\n"
                "  --checkpoint-entries N  sign a checkpoint once N entries are uncovered\n"
                "                     (default 1: with every group commit that adds entries)\n"
-               "  --checkpoint-ms MS also sign MS milliseconds after the first uncovered\n"
-               "                     entry (default 0: no timer)\n"
-               "Stops cleanly on SIGTERM or SIGINT. LEVEL: err, warn, info (default), debug.\n");
+               "  --checkpoint-ms MS also sign when entries are uncovered and the latest\n"
+               "                     checkpoint is MS milliseconds old (default 0: no timer)\n"
+               "  --config FILE      settings file (default $" HUB_CONF_ENV ", or\n"
+               "                     " HUB_CONF_DEFAULT " when it exists); options here win\n"
+               "Stops cleanly on SIGTERM or SIGINT; SIGHUP re-reads the log level from FILE.\n"
+               "LEVEL: err, warn, info (default), debug.\n"
+               "Example:\n"
+               "  " HUB_PROG " run --config /etc/cps/hub.conf\n"
+               "  " HUB_PROG " run --dir hub --listen tcp://0.0.0.0:7700 --checkpoint-ms 1000\n");
 }
 
 static int
@@ -332,6 +341,10 @@ serve(struct hub *h, void *sock, void *pipe, struct group **free_groups)
     size_t n_free = GROUPS, in_flight = 0;
 
     while (!stop_requested || in_flight > 0) {
+        if (reload_requested) {
+            reload_requested = 0;
+            hub_conf_reload();
+        }
         zmq_pollitem_t items[2] = {
             { pipe, 0, ZMQ_POLLIN, 0 },
             { sock, 0, n_free > 0 && !stop_requested ? ZMQ_POLLIN : 0, 0 },
@@ -388,9 +401,11 @@ cmd_run_main(int argc, char **argv)
         { "syslog", no_argument, NULL, 's' },          { "help", no_argument, NULL, 'h' },
         { "checkpoint-entries", required_argument, NULL, 'E' },
         { "checkpoint-ms", required_argument, NULL, 'T' },
+        { "config", required_argument, NULL, 'C' },
         { NULL, 0, NULL, 0 },
     };
     struct writer wr = { .cad = { .entries = 1 } };
+    struct hub_conf cf;
     struct sigaction sa = { .sa_handler = on_signal };
     struct group *groups[GROUPS] = { NULL }, *free_groups[GROUPS];
     struct hub_zap *zap = NULL;
@@ -404,8 +419,19 @@ cmd_run_main(int argc, char **argv)
     int c, rc, i, ret = CPS_EXIT_USAGE;
     const int linger = 0;
 
-    while ((c = getopt_long(argc, argv, "d:L:m:l:shE:T:", opts, NULL)) != -1) {
+    /* the configuration file first; the options below win over it */
+    if ((rc = hub_conf_load(&cf, argc, argv, "d:L:m:l:shE:T:C:", opts, HUB_PROG " run")) >= 0)
+        return rc;
+    dir = cf.dir[0] != 0 ? cf.dir : NULL;
+    listen = cf.listen[0] != 0 ? cf.listen : NULL;
+    map_mib = cf.map_size_mib;
+    wr.cad.entries = cf.checkpoint_entries;
+    wr.cad.ms = cf.checkpoint_ms;
+    use_syslog = cf.syslog;
+    while ((c = getopt_long(argc, argv, "d:L:m:l:shE:T:C:", opts, NULL)) != -1) {
         switch (c) {
+        case 'C':
+            break; /* read by hub_conf_load */
         case 'E':
             if (!cps_cli_parse_u64(optarg, 1, UINT32_MAX, &wr.cad.entries)) {
                 cps_cli_error(HUB_PROG " run", "--checkpoint-entries %s: expected 1 or more",
@@ -476,6 +502,7 @@ cmd_run_main(int argc, char **argv)
     }
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
     if ((zctx = zmq_ctx_new()) == NULL) {
         cps_cli_error(HUB_PROG " run", "zeromq: %s", zmq_strerror(errno));

@@ -10,5 +10,12 @@ int cmd_export_main(int argc, char **argv);
 int cmd_checkpoint_main(int argc, char **argv);
 int cmd_audit_bundle_main(int argc, char **argv);
 int cmd_programme_main(int argc, char **argv);
+int cmd_config_main(int argc, char **argv);
+int cmd_metrics_main(int argc, char **argv);
+int cmd_backup_main(int argc, char **argv);
+int cmd_restore_main(int argc, char **argv);
+int cmd_rebuild_main(int argc, char **argv);
+int cmd_recover_main(int argc, char **argv);
+int cmd_report_main(int argc, char **argv);
 
 #endif

@@ -13,11 +13,17 @@
 #include "cps/log.h"
 #include "cps/replay.h"
 #include "hub.h"
+#include "ops.h"
 
 const char *
 hub_dir(const char *given)
 {
-    return cps_cli_dir(given, HUB_DIR_ENV, HUB_DIR_DEFAULT);
+    const char *e = getenv(HUB_DIR_ENV), *conf;
+
+    if (given != NULL || (e != NULL && *e != 0))
+        return cps_cli_dir(given, HUB_DIR_ENV, HUB_DIR_DEFAULT);
+    /* then the configuration file's [hub] dir */
+    return (conf = hub_conf_dir()) != NULL ? conf : HUB_DIR_DEFAULT;
 }
 
 void
@@ -99,6 +105,17 @@ hub_open(struct hub *h, const char *dir, bool with_keys, char *err, size_t err_l
         (rc = cps_store_meta_get_str(txn, "vkey", h->vkey, sizeof h->vkey)) != 0) {
         snprintf(err, err_len, "%s: hub configuration unreadable: %s", h->dir, cps_strerror(rc));
         cps_store_abort(&txn);
+        goto fail;
+    }
+    /* a hub restored from a backup signs and logs nothing before it got back what the
+     * nodes hold: new entries would take the places of lost ones */
+    if (with_keys && cps_store_meta_get(txn, HUB_RESTORE_PENDING, &(struct cps_val){ 0 }) == 0) {
+        snprintf(err, err_len, "%s: restored from a backup and not recovered yet: run '" HUB_PROG
+                               " recover --from NODE_COPY' first (docs/OPERATIONS.md, "
+                               "\"Restoring the hub\")",
+                 h->dir);
+        cps_store_abort(&txn);
+        rc = CPS_EBUSY;
         goto fail;
     }
     cps_store_abort(&txn);

@@ -294,13 +294,21 @@ done:
 void
 hub_prepare(struct hub *h, struct hub_work *w)
 {
+    const struct cps_roster_partner *p;
     int rc;
 
     w->code = 0;
     w->roster_serial = hub_roster(h)->serial;
-    if (w->user_id[0] == 0 || cps_roster_find(hub_roster(h), w->user_id) == NULL) {
+    if (w->user_id[0] == 0 || (p = cps_roster_find(hub_roster(h), w->user_id)) == NULL) {
         /* cannot happen behind the ZAP handler; refuse rather than trust */
         prep_refuse(w, 0, CPS_EUNKNOWN, "connection not authenticated as a partner");
+        return;
+    }
+    if (p->status != CPS_PARTNER_ACTIVE) {
+        /* ZAP admitted it, but a roster change since made it inactive or revoked: it may
+         * neither write nor read (HELLO, PULL, PROVE) any more */
+        prep_refuse(w, 0, CPS_EINACTIVE, "partner %s is %s", w->user_id,
+                    cps_roster_status_name(p->status));
         return;
     }
     if (w->bad_shape) {
@@ -340,6 +348,21 @@ hub_commit_one(struct hub *h, struct cps_txn *txn, struct hub_work *w)
                 w->why);
         return hub_refuse(w->refuse_seq, w->code, w->why, 0, &w->reply, &w->reply_len);
     }
+    if (w->roster_serial != hub_roster(h)->serial) {
+        /* a roster change since prepare: who may speak is decided by the roster in force */
+        const struct cps_roster_partner *p = cps_roster_find(hub_roster(h), w->user_id);
+
+        if (p == NULL || p->status != CPS_PARTNER_ACTIVE) {
+            int code = p == NULL ? CPS_EUNKNOWN : CPS_EINACTIVE;
+
+            cps_log(CPS_LOG_WARN, "refused partner=%s code=%s reason=\"not active in the roster "
+                                  "in force\"",
+                    w->user_id, cps_errname(code));
+            return hub_refuse(w->m->type == CPS_MSG_UPDATE ? w->m->seq : 0, code,
+                              "not an active partner in the roster in force", 0, &w->reply,
+                              &w->reply_len);
+        }
+    }
     switch (w->m->type) {
     case CPS_MSG_HELLO:
         return on_hello(h, txn, w->m, &w->reply, &w->reply_len);
@@ -352,8 +375,7 @@ hub_commit_one(struct hub *h, struct cps_txn *txn, struct hub_work *w)
             /* the roster changed since prepare: the key and status in force now decide */
             const struct cps_roster_partner *p = cps_roster_find(hub_roster(h), w->up->partner);
 
-            if (p == NULL || p->status != CPS_PARTNER_ACTIVE ||
-                cps_wire_verify_update(w->up, p->pub.sign) != 0) {
+            if (cps_wire_verify_update(w->up, p->pub.sign) != 0) {
                 cps_log(CPS_LOG_WARN, "refused partner=%s seq=%" PRIu64 " code=EBADSIG "
                                       "reason=\"key or status changed by the roster\"",
                         w->up->partner, w->up->seq);

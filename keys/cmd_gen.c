@@ -18,7 +18,9 @@ usage(FILE *f)
     fprintf(f, "usage: cps-keys gen FILE [--force]\n"
                "  Create a new key file FILE (mode 0600) with a fresh secret seed and print\n"
                "  \"key id <hex>\". An existing FILE is refused (exit 2) unless --force,\n"
-               "  which replaces it atomically: the old key is gone, back it up first.\n");
+               "  which replaces it atomically: the old key is gone, back it up first.\n"
+               "Example:\n"
+               "  cps-keys gen p07.key && cps-keys pub p07.key    # send the cps1: line to the lead\n");
 }
 
 int

@@ -18,7 +18,10 @@ usage(FILE *f)
     fprintf(f, "usage: cps-keys pub FILE [--vkey NAME]\n"
                "  Print the public identity token (cps1:...) of key file FILE.\n"
                "  --vkey NAME  print instead the C2SP verifier key of its signing key under\n"
-               "               NAME (e.g. clusterpolisee.eu/programme), for --programme\n");
+               "               NAME (e.g. clusterpolisee.eu/programme), for --programme\n"
+               "Examples:\n"
+               "  cps-keys pub p07.key\n"
+               "  cps-keys pub --vkey ClusterPoliSEE programme.key > programme.vkey\n");
 }
 
 int

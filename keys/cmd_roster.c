@@ -52,7 +52,14 @@ usage(FILE *f)
                "  TYPE is one of:");
     for (i = 0; i < sizeof types / sizeof types[0]; i++)
         fprintf(f, "%s%s", i % 3 == 0 ? "\n    " : " ", types[i]);
-    fprintf(f, "\n");
+    fprintf(f, "\n\nExamples (a new partner; a rotated key, then logged with 'cps-hub programme\n"
+               "roster' and adopted with 'cps-node rekey'):\n"
+               "  cps-keys roster add roster.txt --id P26 --country RS --type university \\\n"
+               "      --pub \"$(cat p26.pub)\" --name \"Demo University\"\n"
+               "  cps-keys roster add roster.txt --replace --id P07 --country BG \\\n"
+               "      --type development-agency --pub \"$(cps-keys pub p07-2025.key)\" --name \"Demo Agency\"\n"
+               "  cps-keys roster sign roster.txt --key programme.key\n"
+               "  cps-keys roster verify roster.txt --programme \"$(cat programme.vkey)\"\n");
 }
 
 /* Missing or extra positional arguments: one line and the usage, on stderr. */

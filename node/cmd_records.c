@@ -119,7 +119,9 @@ cmd_del_main(int argc, char **argv)
 {
     static const char usage_text[] =
         "Usage: " NODE_PROG " del [--dir DIR] COLLECTION KEY\n"
-        "Delete a record and queue its signed update for the hub, in one transaction.\n";
+        "Delete a record and queue its signed update for the hub, in one transaction.\n"
+        "Example:\n"
+        "  " NODE_PROG " del --dir /var/lib/cps/node cluster P07/P07-C003\n";
     const char *dir = NULL;
     int rc;
 
@@ -137,7 +139,9 @@ int
 cmd_get_main(int argc, char **argv)
 {
     static const char usage_text[] = "Usage: " NODE_PROG " get [--dir DIR] COLLECTION KEY\n"
-                                     "Print the record's value as JSON (exit 1 if absent).\n";
+                                     "Print the record's value as JSON (exit 1 if absent).\n"
+                                     "Example:\n"
+                                     "  " NODE_PROG " get cluster P07/P07-C001 | jq .name\n";
     struct cps_txn *txn = NULL;
     struct cps_val v;
     struct node n;
@@ -182,7 +186,9 @@ cmd_ls_main(int argc, char **argv)
 {
     static const char usage_text[] =
         "Usage: " NODE_PROG " ls [--dir DIR] [COLLECTION [PREFIX]]\n"
-        "List records as COLLECTION<TAB>KEY lines, in key order.\n";
+        "List records as COLLECTION<TAB>KEY lines, in key order.\n"
+        "Example:\n"
+        "  " NODE_PROG " ls indicator P07/P07-C001/   # one cluster's indicators\n";
     struct cps_cursor *cur = NULL;
     struct cps_txn *txn = NULL;
     struct cps_val k;
@@ -242,9 +248,16 @@ cmd_export_main(int argc, char **argv)
 {
     static const char usage_text[] =
         "Usage: " NODE_PROG " export [--dir DIR] [--format ndjson|csv] [--collection C]\n"
-        "                      [--partner ID]\n"
+        "                      [--partner ID] [--country CC] [--area AREA] [--period P]\n"
         "Write the node's own records (with 'replica': the programme dataset) to stdout\n"
-        "as NDJSON lines that import reads back, or CSV.\n";
+        "as NDJSON lines that import reads back, or CSV: with --collection, a key column\n"
+        "and one column per field (what 'import --collection C' reads back), else\n"
+        "coll,key,partner,value. --country selects partners by their partner record or\n"
+        "roster entry; --area by area (a cluster's areas); --period by period (2015 holds\n"
+        "its halves and quarters; pilot actions running then).\n"
+        "Examples:\n"
+        "  " NODE_PROG " export > p07-backup.ndjson\n"
+        "  " NODE_PROG " export --format csv --collection indicator --period 2015 > ind.csv\n";
     struct cps_export_filter filter = { 0 };
     enum cps_export_format fmt = CPS_EXPORT_NDJSON;
     struct cps_txn *txn = NULL;
@@ -265,6 +278,7 @@ cmd_export_main(int argc, char **argv)
         cps_cli_error(NODE_PROG " export", "%s", err);
         return CPS_EXIT_USAGE;
     }
+    filter.roster = n.roster;
     if ((rc = cps_store_begin(n.st, false, &txn)) != 0 ||
         (rc = cps_export_records(txn, records_db, stdout, fmt, &filter, &count)) != 0)
         cps_cli_error(NODE_PROG " export", "%s", cps_strerror(rc));

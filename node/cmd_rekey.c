@@ -25,7 +25,11 @@ usage(FILE *f)
                "Adopt a rotated key: NEWROSTER (signed by the programme key, already logged at\n"
                "the hub with 'cps-hub programme roster') names NEWKEY for this partner. Every\n"
                "queued update is signed again with NEWKEY. Stop the daemon first; run it until\n"
-               "its acks are current (the hub must hold nothing this node has no ack for).\n");
+               "its acks are current (the hub must hold nothing this node has no ack for).\n"
+               "Example (docs/OPERATIONS.md, \"Rotating keys\"):\n"
+               "  systemctl stop cps-node\n"
+               "  sudo -u cps " NODE_PROG " rekey --key /etc/cps/node-2025.key --roster roster-7.txt\n"
+               "  systemctl start cps-node\n");
 }
 
 /* Re-sign one queued update with keys, on top of prev; replaces it in the outbox. */

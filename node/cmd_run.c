@@ -20,8 +20,10 @@
 
 #include "cps/cli.h"
 #include "cps/log.h"
+#include "cps/replay.h"
 #include "commands.h"
 #include "node.h"
+#include "ops.h"
 #include "replica.h"
 
 #define WINDOW_DEFAULT 64
@@ -35,13 +37,17 @@
 #define PULL_TIMEOUT_MS 10000 /* no ENTRIES for a PULL: ask again */
 #define MONITOR_ENDPOINT "inproc://cps-node-monitor"
 
-static volatile sig_atomic_t stop_requested;
+#define KEEPALIVE_MS 900000 /* idle: HELLO again, so the hub sees the node is alive */
+
+static volatile sig_atomic_t stop_requested, reload_requested;
 
 static void
 on_signal(int sig)
 {
-    (void)sig;
-    stop_requested = 1;
+    if (sig == SIGHUP)
+        reload_requested = 1; /* acted on by the loop: reload() */
+    else
+        stop_requested = 1;
 }
 
 struct daemon {
@@ -312,8 +318,12 @@ on_refuse(struct daemon *d, const struct cps_msg *m, uint64_t now)
     } else {
         cps_log(m->code == CPS_EBUSY ? CPS_LOG_WARN : CPS_LOG_ERR, "%s", msg);
     }
-    set_last_error(d, msg);
     d->next_send = d->last_acked + 1;
+    /* one backoff step per round: a refused group brings a refusal for every update in
+     * flight, which must not double the pause once each (64 of them reached the maximum) */
+    if (now < d->paused_until_ms)
+        return;
+    set_last_error(d, msg);
     d->paused_until_ms = now + d->pause_ms;
     d->pause_ms = d->pause_ms * 2 > PAUSE_MAX_MS ? PAUSE_MAX_MS : d->pause_ms * 2;
 }
@@ -432,6 +442,8 @@ read_monitor(struct daemon *d)
             d->welcomed = false;
             d->last_hello_ms = 0; /* say HELLO at once */
             d->hello_retry_ms = HELLO_RETRY_MS;
+            d->paused_until_ms = 0; /* a new connection (a restarted hub): no old pause */
+            d->pause_ms = PAUSE_MIN_MS;
         } else if (event == ZMQ_EVENT_DISCONNECTED) {
             cps_log(CPS_LOG_WARN, "link down hub=%s", d->n.hub);
             d->welcomed = false;
@@ -470,10 +482,57 @@ setup_socket(struct daemon *d)
     return 0;
 }
 
+/*
+ * SIGHUP: the log level from the configuration file; then the roster file and the key
+ * file the store names (after a rotation), checked, and a new connection with them. When
+ * they do not load, the daemon goes on with what it has.
+ */
+static void
+reload(struct daemon *d)
+{
+    void *zctx = d->zctx, *sock = d->sock, *mon = d->mon;
+    char err[512];
+    int rc;
+
+    node_conf_reload();
+    if (node_reload(&d->n, err, sizeof err) != 0) {
+        cps_log(CPS_LOG_ERR, "reload: %s; keeping the key and roster in use", err);
+        return;
+    }
+    d->zctx = d->sock = d->mon = NULL;
+    if ((rc = setup_socket(d)) != 0) {
+        cps_log(CPS_LOG_ERR, "reload: zeromq: %s; keeping the connection in use",
+                zmq_strerror(-rc));
+        if (d->mon != NULL)
+            zmq_close(d->mon);
+        if (d->sock != NULL)
+            zmq_close(d->sock);
+        if (d->zctx != NULL)
+            zmq_ctx_term(d->zctx);
+        d->zctx = zctx;
+        d->sock = sock;
+        d->mon = mon;
+        return;
+    }
+    zmq_socket_monitor(sock, NULL, 0); /* before its reader closes: see done: below */
+    zmq_close(mon);
+    zmq_close(sock);
+    zmq_ctx_term(zctx);
+    cps_replay_hub_verifier(d->n.roster, &d->rep.hub);
+    d->welcomed = false; /* HELLO on the new connection; what was in flight is sent again */
+    d->last_hello_ms = 0;
+    d->hello_retry_ms = HELLO_RETRY_MS;
+    d->next_send = d->last_acked + 1;
+    d->pull_out = false;
+    cps_log(CPS_LOG_INFO, "reload: roster serial=%" PRIu64 " key=%s hub=%s", d->n.roster->serial,
+            d->n.key_path, d->n.hub);
+}
+
 static void
 usage(FILE *f)
 {
-    fprintf(f, "Usage: " NODE_PROG " run [--dir DIR] [--window N] [--no-replica]\n"
+    fprintf(f, "Usage: " NODE_PROG " run [--config FILE] [--dir DIR] [--hub ENDPOINT]\n"
+               "                    [--window N] [--no-replica] [--map-size MIB]\n"
                "                    [--log-level LEVEL] [--syslog]\n"
                "Run the node daemon: connect to the hub (CURVE), ship the outbox in seq order\n"
                "with up to N updates in flight (default %d), resend after reconnects, and\n"
@@ -482,7 +541,15 @@ usage(FILE *f)
                "and checkpoint, and keeps a replica of the programme dataset ('replica',\n"
                "'verify'); --no-replica turns the witness off (a partner that cannot spare the\n"
                "disk or CPU; then nobody at this partner checks the hub).\n"
-               "Stops cleanly on SIGTERM or SIGINT. LEVEL: err, warn, info (default), debug.\n",
+               "  --config FILE   settings file (default $" NODE_CONF_ENV ", or\n"
+               "                  " NODE_CONF_DEFAULT " when it exists); options here win\n"
+               "  --hub ENDPOINT  connect there instead of the endpoint init recorded\n"
+               "  --map-size MIB  grow the store's map to MIB mebibytes (when full)\n"
+               "Stops cleanly on SIGTERM or SIGINT. SIGHUP re-reads the log level, the roster\n"
+               "file and the key file and reconnects. LEVEL: err, warn, info (default), debug.\n"
+               "Example:\n"
+               "  " NODE_PROG " run --config /etc/cps/node.conf\n"
+               "  " NODE_PROG " run --dir p07 --window 16 --log-level debug\n",
             WINDOW_DEFAULT);
 }
 
@@ -493,9 +560,11 @@ cmd_run_main(int argc, char **argv)
         { "dir", required_argument, NULL, 'd' },       { "window", required_argument, NULL, 'w' },
         { "log-level", required_argument, NULL, 'l' }, { "syslog", no_argument, NULL, 's' },
         { "help", no_argument, NULL, 'h' },            { "no-replica", no_argument, NULL, 'R' },
-        { NULL, 0, NULL, 0 },
+        { "config", required_argument, NULL, 'C' },    { "hub", required_argument, NULL, 'H' },
+        { "map-size", required_argument, NULL, 'm' }, { NULL, 0, NULL, 0 },
     };
     struct daemon d = { .window = WINDOW_DEFAULT, .wake = -1 };
+    struct node_conf cf;
     bool no_replica = false;
     struct sigaction sa = { .sa_handler = on_signal };
     struct cps_txn *txn = NULL;
@@ -504,8 +573,23 @@ cmd_run_main(int argc, char **argv)
     char err[512];
     int c, rc;
 
-    while ((c = getopt_long(argc, argv, "d:w:l:shR", opts, NULL)) != -1) {
+    /* the configuration file first; the options below win over it */
+    if ((rc = node_conf_load(&cf, argc, argv, "d:w:l:shRC:H:m:", opts, NODE_PROG " run")) >= 0)
+        return rc;
+    dir = cf.dir[0] != 0 ? cf.dir : NULL;
+    d.window = cf.window;
+    no_replica = !cf.replica;
+    use_syslog = cf.syslog;
+    while ((c = getopt_long(argc, argv, "d:w:l:shRC:H:m:", opts, NULL)) != -1) {
         switch (c) {
+        case 'C':
+            break; /* read by node_conf_load */
+        case 'H':
+        case 'm':
+            if (!node_conf_set_arg(&cf, c == 'H' ? "--hub" : "--map-size", optarg,
+                                   NODE_PROG " run"))
+                return CPS_EXIT_USAGE;
+            break;
         case 'R':
             no_replica = true;
             break;
@@ -537,6 +621,7 @@ cmd_run_main(int argc, char **argv)
         usage(stderr);
         return CPS_EXIT_USAGE;
     }
+    node_conf_apply(&cf); /* the hub endpoint and map size, for node_open */
     if (node_open(&d.n, node_dir(dir), true, err, sizeof err) != 0) {
         cps_cli_error(NODE_PROG " run", "%s", err);
         return CPS_EXIT_USAGE;
@@ -572,6 +657,7 @@ cmd_run_main(int argc, char **argv)
     d.pause_ms = PAUSE_MIN_MS;
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
     if ((rc = setup_socket(&d)) != 0) {
         cps_cli_error(NODE_PROG " run", "zeromq: %s", zmq_strerror(-rc));
@@ -600,8 +686,17 @@ cmd_run_main(int argc, char **argv)
         };
         uint64_t now = mono_ms();
 
+        if (reload_requested) {
+            reload_requested = 0;
+            reload(&d);
+            items[0].socket = d.sock;
+            items[1].socket = d.mon;
+        }
         if (!d.welcomed && now - d.last_hello_ms >= d.hello_retry_ms)
             send_hello(&d, now);
+        else if (d.welcomed && d.next_send == d.last_acked + 1 &&
+                 now - d.last_hello_ms >= KEEPALIVE_MS)
+            send_hello(&d, now); /* idle: keeps the hub's last contact and outbox depth */
         if (d.welcomed && now >= d.paused_until_ms)
             ship(&d);
         if (d.welcomed && !no_replica)
@@ -633,12 +728,16 @@ cmd_run_main(int argc, char **argv)
     cps_log(CPS_LOG_INFO, "stopping partner=%s last_acked=%" PRIu64, d.n.partner, d.last_acked);
     rc = CPS_EXIT_OK;
 done:
+    /* the monitor stops before its reader closes: libzmq's I/O thread sends each event with
+     * a blocking send, which never returns once the reading PAIR is closed, and then holds
+     * the lock zmq_socket_monitor takes: the daemon hung on SIGTERM when the link went
+     * down in between (tests/faults/disk-full.sh) */
+    if (d.sock != NULL)
+        zmq_socket_monitor(d.sock, NULL, 0);
     if (d.mon != NULL)
         zmq_close(d.mon);
-    if (d.sock != NULL) {
-        zmq_socket_monitor(d.sock, NULL, 0);
+    if (d.sock != NULL)
         zmq_close(d.sock);
-    }
     if (d.zctx != NULL)
         zmq_ctx_term(d.zctx);
     free(d.rej);

@@ -13,6 +13,7 @@
 #include "commands.h"
 #include "cps/replay.h"
 #include "node.h"
+#include "ops.h"
 
 /* The witness part of status: replica size, trusted checkpoint, and whether the hub is
  * still trusted (and if not, why). */
@@ -32,6 +33,8 @@ replica_status(struct cps_txn *txn, json_t *o)
         trusted = 0;
     json_object_set_new(r, "entries", json_integer((json_int_t)size));
     json_object_set_new(r, "trusted_checkpoint_size", json_integer((json_int_t)trusted));
+    json_object_set_new(r, "caught_up", json_boolean(size == trusted));
+    /* checkpoint consistency: every checkpoint the hub sent extends the trusted one */
     if (cps_store_meta_get(txn, "distrust", &v) == 0 && v.len > 0) {
         json_object_set_new(r, "hub_trusted", json_false());
         json_object_set_new(r, "distrust_reason", json_stringn(v.data, v.len));
@@ -42,29 +45,105 @@ replica_status(struct cps_txn *txn, json_t *o)
     return 0;
 }
 
+/* When the oldest queued update was written (0: none queued). */
+static uint64_t
+oldest_queued_ms(struct cps_txn *txn)
+{
+    struct cps_cursor *cur = NULL;
+    struct cps_update *up = NULL;
+    struct cps_val k, v;
+    uint64_t ms = 0;
+
+    if (cps_store_cursor_open(txn, CPS_DB_OUTBOX, &cur) != 0)
+        return 0;
+    if (cps_store_cursor_get(cur, CPS_SEEK_FIRST, NULL, 0, &k, &v) == 0 &&
+        cps_wire_decode_update(&up, v.data, v.len) == 0)
+        ms = up->ts_ms;
+    cps_wire_update_free(&up);
+    cps_store_cursor_close(&cur);
+    return ms;
+}
+
+static json_t *
+seconds_since(uint64_t now, uint64_t ms)
+{
+    if (ms == 0)
+        return json_null();
+    return json_integer(now > ms ? (json_int_t)((now - ms) / 1000) : 0);
+}
+
 int
 cmd_status_main(int argc, char **argv)
 {
     static const char usage_text[] =
-        "Usage: " NODE_PROG " status [--dir DIR]\n"
-        "Print the node's sync state as JSON: partner, next seq, last acked seq, outbox\n"
-        "depth, rejected updates, last contact with the hub, last error.\n";
-    uint64_t next_seq = 0, last_acked = 0, contact = 0, depth = 0, rejected = 0;
+        "Usage: " NODE_PROG " status [--dir DIR] [--config FILE] [--stale-after SECONDS]\n"
+        "                     [--check]\n"
+        "Print the node's sync state as JSON: partner, hub endpoint, whether the daemon\n"
+        "runs, next seq, last acked seq, queued updates and how old the oldest is, rejected\n"
+        "updates, last contact with the hub (hub_reachable: within SECONDS, while the daemon\n"
+        "runs), last error, and the replica (entries, trusted checkpoint, whether the hub's\n"
+        "checkpoints are consistent).\n"
+        "The node is stalled when the hub is not trusted, when its oldest queued update is\n"
+        "older than SECONDS (default 3600, or [status] stale_after), or when the daemon runs\n"
+        "but has had no contact with the hub for SECONDS.\n"
+        "  --check  exit 1 when stalled (for cron and monitoring); without it, 0\n"
+        "Exit status: 0 done (with --check: not stalled), 1 stalled (--check), 2 could not\n"
+        "run. Examples:\n"
+        "  " NODE_PROG " status --dir /var/lib/cps/node | jq '{queued: .outbox_depth, .stalled}'\n"
+        "  " NODE_PROG " status --check >/dev/null || echo stalled | mail it@example.org\n";
+    static const struct option opts[] = {
+        { "dir", required_argument, NULL, 'd' },         { "config", required_argument, NULL, 'C' },
+        { "stale-after", required_argument, NULL, 'S' }, { "help", no_argument, NULL, 'h' },
+        { "check", no_argument, NULL, 'K' },             { NULL, 0, NULL, 0 },
+    };
+    bool check = false;
+    uint64_t next_seq = 0, last_acked = 0, contact = 0, depth = 0, rejected = 0, oldest,
+             now = cps_wire_now_ms(), stale_s, stale_ms;
     struct cps_txn *txn = NULL;
+    struct node_conf cf;
     struct cps_val v;
     struct node n;
     const char *dir = NULL;
-    char err[512];
-    json_t *o;
-    int rc;
+    char err[512], reason[512] = "";
+    bool running, trusted;
+    json_t *o, *rep;
+    int c, rc;
 
-    if ((rc = cps_cli_parse_dir_opts(argc, argv, NODE_PROG " status", usage_text, &dir, NULL,
-                                      NULL)) >= 0)
+    if ((rc = node_conf_load(&cf, argc, argv, "d:C:S:hK", opts, NODE_PROG " status")) >= 0)
         return rc;
+    dir = cf.dir[0] != 0 ? cf.dir : NULL;
+    stale_s = cf.stale_after;
+    while ((c = getopt_long(argc, argv, "d:C:S:hK", opts, NULL)) != -1) {
+        switch (c) {
+        case 'K':
+            check = true;
+            break;
+        case 'd':
+            dir = optarg;
+            break;
+        case 'C':
+            break; /* read by node_conf_load */
+        case 'S':
+            if (!cps_cli_parse_u64(optarg, 1, 315360000, &stale_s)) {
+                cps_cli_error(NODE_PROG " status", "--stale-after %s: expected seconds, "
+                                                   "1..315360000", optarg);
+                return CPS_EXIT_USAGE;
+            }
+            break;
+        case 'h':
+            fputs(usage_text, stdout);
+            return CPS_EXIT_OK;
+        default:
+            fputs(usage_text, stderr);
+            return CPS_EXIT_USAGE;
+        }
+    }
     if (optind != argc) {
         fputs(usage_text, stderr);
         return CPS_EXIT_USAGE;
     }
+    stale_ms = stale_s * 1000;
+    node_conf_apply(&cf); /* the hub endpoint in force */
     if (node_open(&n, node_dir(dir), false, err, sizeof err) != 0) {
         cps_cli_error(NODE_PROG " status", "%s", err);
         return CPS_EXIT_USAGE;
@@ -81,15 +160,24 @@ cmd_status_main(int argc, char **argv)
     }
     if (cps_store_meta_get_u64(txn, "last_contact_ms", &contact) != 0)
         contact = 0;
+    oldest = depth > 0 ? oldest_queued_ms(txn) : 0;
+    running = node_daemon_running(&n);
     o = json_object();
     json_object_set_new(o, "partner", json_string(n.partner));
     json_object_set_new(o, "programme", json_string(n.programme));
     json_object_set_new(o, "hub", json_string(n.hub));
+    json_object_set_new(o, "daemon", json_string(running ? "running" : "stopped"));
     json_object_set_new(o, "next_seq", json_integer((json_int_t)next_seq));
     json_object_set_new(o, "last_acked_seq", json_integer((json_int_t)last_acked));
     json_object_set_new(o, "outbox_depth", json_integer((json_int_t)depth));
+    json_object_set_new(o, "oldest_queued", cps_cli_json_time(oldest));
+    json_object_set_new(o, "oldest_queued_seconds", seconds_since(now, oldest));
     json_object_set_new(o, "rejected", json_integer((json_int_t)rejected));
     json_object_set_new(o, "last_contact", cps_cli_json_time(contact));
+    json_object_set_new(o, "last_contact_seconds_ago", seconds_since(now, contact));
+    json_object_set_new(o, "hub_reachable",
+                        !running ? json_null()
+                                 : json_boolean(contact != 0 && now - contact <= stale_ms));
     if (cps_store_meta_get(txn, "last_error", &v) == 0 && v.len > 0)
         json_object_set_new(o, "last_error", json_stringn(v.data, v.len));
     else
@@ -101,12 +189,27 @@ cmd_status_main(int argc, char **argv)
         node_close(&n);
         return CPS_EXIT_USAGE;
     }
+    rep = json_object_get(o, "replica");
+    trusted = json_is_true(json_object_get(rep, "hub_trusted"));
+    if (!trusted)
+        snprintf(reason, sizeof reason, "the hub is not trusted: %s",
+                 json_string_value(json_object_get(rep, "distrust_reason")));
+    else if (oldest != 0 && now > oldest && now - oldest > stale_ms)
+        snprintf(reason, sizeof reason, "%" PRIu64 " updates queued, the oldest for %" PRIu64
+                                        " s",
+                 depth, (now - oldest) / 1000);
+    else if (running && contact != 0 && now - contact > stale_ms)
+        snprintf(reason, sizeof reason, "no contact with the hub for %" PRIu64 " s",
+                 (now - contact) / 1000);
+    json_object_set_new(o, "stale_after", json_integer((json_int_t)stale_s));
+    json_object_set_new(o, "stalled", json_boolean(reason[0] != 0));
+    json_object_set_new(o, "stalled_reason", reason[0] != 0 ? json_string(reason) : json_null());
     cps_store_abort(&txn);
     json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     fputc('\n', stdout);
     json_decref(o);
     node_close(&n);
-    return CPS_EXIT_OK;
+    return check && reason[0] != 0 ? CPS_EXIT_NO : CPS_EXIT_OK;
 }
 
 int
@@ -115,7 +218,9 @@ cmd_rejected_main(int argc, char **argv)
     static const char usage_text[] =
         "Usage: " NODE_PROG " rejected [--dir DIR]\n"
         "List the updates the hub logged as rejected (NDJSON: seq, log index, code, reason).\n"
-        "Their records stay in the node; correct them and write them again.\n";
+        "Their records stay in the node; correct them and write them again.\n"
+        "Example:\n"
+        "  " NODE_PROG " rejected | jq -r '\"\\(.seq) \\(.reason)\"'\n";
     struct cps_cursor *cur = NULL;
     struct cps_txn *txn = NULL;
     struct cps_val k, v;

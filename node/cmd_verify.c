@@ -87,7 +87,9 @@ cmd_verify_main(int argc, char **argv)
         "Check the replica of the programme dataset against the latest checkpoint the node\n"
         "trusted: the checkpoint's signature (the hub's key in the roster), the Merkle root\n"
         "of the replicated log, and the dataset digest recomputed from every record.\n"
-        "Exit 0 verified, 1 a check failed or the replica is behind, 2 could not run.\n";
+        "Exit 0 verified, 1 a check failed or the replica is behind, 2 could not run.\n"
+        "Example (weekly, from cron):\n"
+        "  " NODE_PROG " verify --dir /var/lib/cps/node || echo 'replica does not verify'\n";
     struct cps_checkpoint cp;
     struct cps_txn *txn = NULL;
     struct node n;
@@ -209,7 +211,10 @@ cmd_prove_main(int argc, char **argv)
         "checkpoint's tree size; default the latest) and check it with what the node holds:\n"
         "the leaf from the replica, the old root from a trusted checkpoint. 'seq' proves the\n"
         "node's own update SEQ. Prints the receipt as JSON (cps-audit inclusion/consistency\n"
-        "check it offline). Exit 0 verified, 1 it does not verify, 2 could not run.\n";
+        "check it offline). Exit 0 verified, 1 it does not verify, 2 could not run.\n"
+        "Examples:\n"
+        "  " NODE_PROG " prove seq 7 > receipt-7.json    # the hub logged our update 7\n"
+        "  " NODE_PROG " prove consistency 1200           # the log still extends size 1200\n";
     struct cps_msg *q = calloc(1, sizeof *q), *r = calloc(1, sizeof *r);
     struct cps_note_verifier v;
     struct cps_checkpoint cp;

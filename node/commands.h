@@ -17,5 +17,7 @@ int cmd_replica_main(int argc, char **argv);
 int cmd_verify_main(int argc, char **argv);
 int cmd_prove_main(int argc, char **argv);
 int cmd_rekey_main(int argc, char **argv);
+int cmd_config_main(int argc, char **argv);
+int cmd_backup_main(int argc, char **argv);
 
 #endif

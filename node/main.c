@@ -18,6 +18,8 @@ static const struct cps_cli_command commands[] = {
     { "verify", cmd_verify_main, "check the replica against the latest trusted checkpoint" },
     { "prove", cmd_prove_main, "ask the hub for an inclusion or consistency proof" },
     { "rekey", cmd_rekey_main, "adopt a rotated key and roster; re-sign queued updates" },
+    { "backup", cmd_backup_main, "copy the store while the daemon runs (never the key)" },
+    { "config", cmd_config_main, "check the configuration file, or show the settings" },
 };
 
 int

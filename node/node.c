@@ -17,11 +17,17 @@
 #include "cps/cli.h"
 #include "cps/schema.h"
 #include "node.h"
+#include "ops.h"
 
 const char *
 node_dir(const char *given)
 {
-    return cps_cli_dir(given, NODE_DIR_ENV, NODE_DIR_DEFAULT);
+    const char *e = getenv(NODE_DIR_ENV), *conf;
+
+    if (given != NULL || (e != NULL && *e != 0))
+        return cps_cli_dir(given, NODE_DIR_ENV, NODE_DIR_DEFAULT);
+    /* then the configuration file's [node] dir */
+    return (conf = node_conf_dir()) != NULL ? conf : NODE_DIR_DEFAULT;
 }
 
 void
@@ -42,6 +48,13 @@ node_open(struct node *n, const char *dir, bool with_keys, char *err, size_t err
     if ((rc = cps_cli_dir_open(&n->st, n->dir, sizeof n->dir, dir, "node", NODE_PROG, err,
                                err_len)) != 0)
         return rc;
+    if (node_conf_map_mib() != 0) { /* --map-size or [store] map_size_mib */
+        cps_store_close(&n->st);
+        if ((rc = cps_store_open(&n->st, n->dir, (size_t)node_conf_map_mib() << 20)) != 0) {
+            snprintf(err, err_len, "%s: %s", n->dir, cps_strerror(rc));
+            return rc;
+        }
+    }
     if ((rc = cps_store_begin(n->st, false, &txn)) != 0 ||
         (rc = cps_store_meta_get_str(txn, "partner", n->partner, sizeof n->partner)) != 0 ||
         (rc = cps_store_meta_get_str(txn, "programme", n->programme, sizeof n->programme)) != 0 ||
@@ -54,6 +67,8 @@ node_open(struct node *n, const char *dir, bool with_keys, char *err, size_t err
         goto fail;
     }
     cps_store_abort(&txn);
+    if (node_conf_hub() != NULL) /* --hub or [node] hub: over what init recorded */
+        snprintf(n->hub, sizeof n->hub, "%s", node_conf_hub());
     if ((rc = cps_cli_dir_load(&n->roster, with_keys ? &n->keys : NULL, n->dir, n->vkey,
                                n->key_path, err, err_len)) != 0)
         goto fail;
@@ -166,4 +181,61 @@ node_lock(const struct node *n)
         return -e;
     }
     return fd;
+}
+
+bool
+node_daemon_running(const struct node *n)
+{
+    char path[PATH_MAX + 32];
+    bool running;
+    int fd;
+
+    snprintf(path, sizeof path, "%s/daemon.lock", n->dir);
+    if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
+        return false; /* no daemon ever ran here */
+    running = flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+    close(fd); /* releases a shared lock taken just now */
+    return running;
+}
+
+int
+node_reload(struct node *n, char *err, size_t err_len)
+{
+    const struct cps_roster_partner *p;
+    struct cps_roster *roster = NULL;
+    struct cps_keys *keys = NULL;
+    struct cps_txn *txn = NULL;
+    struct cps_pubkeys pub;
+    char key_path[PATH_MAX], hub[256];
+    int rc;
+
+    if ((rc = cps_store_begin(n->st, false, &txn)) != 0 ||
+        (rc = cps_store_meta_get_str(txn, "key", key_path, sizeof key_path)) != 0 ||
+        (rc = cps_store_meta_get_str(txn, "hub", hub, sizeof hub)) != 0) {
+        snprintf(err, err_len, "%s: node configuration unreadable: %s", n->dir,
+                 cps_strerror(rc));
+        cps_store_abort(&txn);
+        return rc;
+    }
+    cps_store_abort(&txn);
+    if (node_conf_hub() != NULL)
+        snprintf(hub, sizeof hub, "%s", node_conf_hub());
+    if ((rc = cps_cli_dir_load(&roster, &keys, n->dir, n->vkey, key_path, err, err_len)) != 0)
+        return rc;
+    cps_crypto_keys_public(keys, &pub);
+    if ((p = cps_roster_find(roster, n->partner)) == NULL ||
+        !cps_crypto_equal(&pub, &p->pub, sizeof pub)) {
+        snprintf(err, err_len, "%s: not the key roster serial %" PRIu64 " gives %s", key_path,
+                 roster->serial, n->partner);
+        cps_crypto_keys_free(&keys);
+        cps_roster_free(&roster);
+        return CPS_EUNKNOWN;
+    }
+    cps_crypto_keys_free(&n->keys);
+    cps_roster_free(&n->roster);
+    n->keys = keys;
+    n->roster = roster;
+    snprintf(n->key_path, sizeof n->key_path, "%s", key_path);
+    snprintf(n->hub, sizeof n->hub, "%s", hub);
+    return 0;
 }

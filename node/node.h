@@ -65,6 +65,9 @@ int node_socket(struct node *n, void *zctx, void **out);
  */
 int node_lock(const struct node *n);
 
+/* Whether a daemon holds the node directory's lock now (for status). */
+bool node_daemon_running(const struct node *n);
+
 /* Common option: -d/--dir. Fills *dir from argv; leaves the rest to the caller. */
 const char *node_dir(const char *given);
 

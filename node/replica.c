@@ -111,8 +111,10 @@ replica_on_entries(struct node *n, struct replica *r, const struct cps_msg *m, c
     err[0] = 0;
     if (r->distrusted || m->seq != r->size)
         return 0; /* not trusted any more, or an answer to an older PULL */
-    if (m->note_len == 0)
-        return 0; /* the hub has signed nothing yet */
+    if (m->note_len == 0) {
+        r->caught_up = true; /* the hub has signed nothing yet: ask again in a while */
+        return 0;
+    }
     if (cps_tlog_checkpoint_verify(&cp, m->note, m->note_len, &r->hub) != 0) {
         snprintf(err, err_len, "checkpoint does not verify with the hub's key");
         return distrust(n, r, err);

@@ -972,6 +972,37 @@ test_indicator_definition(void)
     keys(&programme, "indicator_definition", good, bad, with(definition_base, NULL, NULL));
 }
 
+/* The column order exports use, the text fields import keeps as text, the filters' checks. */
+static void
+test_fields(void)
+{
+    static const char *const cluster[] = {"id",        "name",    "nuts2", "sector", "member_firms",
+                                          "employees", "founded", "areas", NULL};
+    size_t i;
+
+    for (i = 0; cluster[i] != NULL; i++)
+        CHECK(cps_schema_field("cluster", 7, i) != NULL &&
+              strcmp(cps_schema_field("cluster", 7, i), cluster[i]) == 0);
+    CHECK(cps_schema_field("cluster", 7, i) == NULL);
+    CHECK(strcmp(cps_schema_field("indicator", 9, 5), "value") == 0);
+    CHECK(cps_schema_field("clusters", 8, 0) == NULL);
+    CHECK(cps_schema_field_is_text("indicator", 9, "period", 6));
+    CHECK(cps_schema_field_is_text("period", 6, "due", 3));
+    CHECK(cps_schema_field_is_text("cluster", 7, "sector", 6));
+    CHECK(!cps_schema_field_is_text("indicator", 9, "value", 5));
+    CHECK(!cps_schema_field_is_text("cluster", 7, "areas", 5));
+    CHECK(!cps_schema_field_is_text("cluster", 7, "founded", 7));
+    CHECK(!cps_schema_field_is_text("cluster", 7, "extra", 5));
+    CHECK(!cps_schema_field_is_text("nothing", 7, "period", 6));
+    CHECK(strcmp(cps_schema_area(0), "innovation") == 0);
+    CHECK(strcmp(cps_schema_area(6), "jobs_skills") == 0);
+    CHECK(cps_schema_area(7) == NULL);
+    CHECK(cps_schema_area_ok("rd", 2) && !cps_schema_area_ok("r", 1) && !cps_schema_area_ok("", 0));
+    CHECK(cps_schema_period_ok("2015", 4) && cps_schema_period_ok("2015-H2", 7));
+    CHECK(!cps_schema_period_ok("2015-H3", 7) && !cps_schema_period_ok("2015-Q0", 7) &&
+          !cps_schema_period_ok("15", 2));
+}
+
 int
 main(void)
 {
@@ -988,5 +1019,6 @@ main(void)
     test_policy_lesson();
     test_period();
     test_indicator_definition();
+    test_fields();
     return check_done();
 }

@@ -66,7 +66,8 @@ CPS_MUST_CHECK int cps_cli_abspath(const char *path, char *out, size_t out_len);
 /*
  * Parse the options the subcommands that read a data directory share: -d/--dir DIR into
  * *dir (left as is when not given), -h/--help and, when filter is not NULL, the export
- * options --format ndjson|csv (into *fmt), --collection and --partner (into *filter).
+ * options --format ndjson|csv (into *fmt), --collection, --partner, --country, --area and
+ * --period (into *filter; country, area and period are checked for their form).
  * --help prints usage_text on stdout; misuse prints it on stderr. Returns -1 to go on
  * (operands from argv[optind], for the caller to check), or the exit code to return.
  */

@@ -6,10 +6,11 @@
  *   ("value": null, or "op": "del", deletes). Blank lines are skipped.
  * CSV: RFC 4180, first row a header. Either the columns coll,key,value (value a JSON
  *   text), or, with a collection given, a "key" column and one column per value field;
- *   such a field is an integer when it is a canonical decimal integer, a float when it
- *   parses completely as a decimal number, an array or map when the cell starts with '['
- *   or '{' and parses as that JSON (["rd","innovation"]), an empty cell is absent,
- *   otherwise a string.
+ *   such a field is a string when the schema gives the collection's field a text type
+ *   (cps_schema_field_is_text: a yearly period "2014" stays text), else an integer when it
+ *   is a canonical decimal integer, a float when it parses completely as a decimal number,
+ *   an array or map when the cell starts with '[' or '{' and parses as that JSON
+ *   (["rd","innovation"]), otherwise a string; an empty cell is absent.
  * Records are returned one at a time, so memory stays bounded whatever the file size.
  */
 #ifndef CPS_IMPORT_H

@@ -6,7 +6,7 @@
  * "— <name> base64(keyid[4] || sig[64])\n" (U+2014 EM DASH, a space, the name, a space).
  * Ed25519 key id = first 4 bytes of SHA-256(name || 0x0A || 0x01 || pk).
  * Verifier key string = "<name>+<8 hex of key id>+base64(0x01 || pk)".
- * Used for the roster now and for tlog checkpoints later.
+ * Used for the roster and for tlog checkpoints.
  */
 #ifndef CPS_NOTE_H
 #define CPS_NOTE_H

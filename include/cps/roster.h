@@ -36,8 +36,8 @@
     "public-authority", "development-agency", "research-institute", "university", \
         "innovation-agency", "cluster-network"
 
-/* The writer id of updates signed by the programme key (programme-owned collections and,
- * later, roster changes). Partner ids are "P" and digits, so it cannot clash. */
+/* The writer id of updates signed by the programme key (programme-owned collections and
+ * roster changes). Partner ids are "P" and digits, so it cannot clash. */
 #define CPS_ROSTER_PROGRAMME_ID "programme"
 
 enum cps_partner_status {

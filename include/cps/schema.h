@@ -33,6 +33,22 @@ bool cps_schema_known(const char *coll, size_t coll_len);
 /* True when coll is programme-owned (partner, period, indicator_definition). */
 bool cps_schema_programme_owned(const char *coll, size_t coll_len);
 
+/* The i-th field (0-based) of coll's rules, in the order docs/DATA.md gives them; NULL past
+ * the last field or when coll is unknown. Exports use it for stable CSV columns. */
+const char *cps_schema_field(const char *coll, size_t coll_len, size_t i);
+
+/* True when coll's field name holds text (a string, id, code, choice, date, period or
+ * timestamp): a CSV cell of it is read as a string even when it looks like a number ("2014",
+ * a yearly period). False for other fields, unknown fields and unknown collections. */
+bool cps_schema_field_is_text(const char *coll, size_t coll_len, const char *name, size_t name_len);
+
+/* The i-th area code (0-based: innovation, rd, ... jobs_skills), NULL past the seventh. */
+const char *cps_schema_area(size_t i);
+
+/* True when s[0..n) is an area code, or a period YYYY, YYYY-Qn or YYYY-Hn. */
+bool cps_schema_area_ok(const char *s, size_t n);
+bool cps_schema_period_ok(const char *s, size_t n);
+
 /*
  * Check one operation. value/value_len is the msgpack value for a put, NULL/0 for a delete.
  * A put needs the collection's key shape and a value meeting its field rules (unknown

@@ -106,6 +106,13 @@ CPS_MUST_CHECK int cps_store_cursor_get(struct cps_cursor *cur, enum cps_seek ho
 /* Delete the entry under the cursor. */
 CPS_MUST_CHECK int cps_store_cursor_del(struct cps_cursor *cur);
 
+/*
+ * Write a consistent copy of the store into directory dir (which must exist and hold no
+ * store): one read transaction's snapshot, so the store's writers go on meanwhile; with
+ * compact, free pages are left out. Returns 0, -errno or CPS_ESTORE.
+ */
+CPS_MUST_CHECK int cps_store_copy(struct cps_store *st, const char *dir, bool compact);
+
 /* Map size in bytes, and bytes in use (last page * page size). */
 CPS_MUST_CHECK int cps_store_usage(struct cps_store *st, uint64_t *map_size, uint64_t *used);
 

@@ -123,8 +123,10 @@ enum cps_proof_kind {
 #define CPS_WIRE_PULL_MAX_BYTES (1024 * 1024) /* entry bytes in one, past the first */
 #define CPS_WIRE_MAX_PROOF 64
 /* Largest hub -> node frame: a chunk of entries past the byte budget by one entry, plus
- * proofs and a checkpoint. */
-#define CPS_WIRE_MAX_DOWN_FRAME (CPS_WIRE_PULL_MAX_BYTES + CPS_WIRE_MAX_FRAME + 16384)
+ * proofs, a checkpoint and (from entry 0) the genesis roster, at most 4 MiB. */
+#define CPS_WIRE_MAX_ROSTER (4u << 20)
+#define CPS_WIRE_MAX_DOWN_FRAME                                                                  \
+    (CPS_WIRE_PULL_MAX_BYTES + CPS_WIRE_MAX_FRAME + CPS_WIRE_MAX_ROSTER + 16384)
 
 /* A borrowed byte range inside a decoded frame. */
 struct cps_wire_item {

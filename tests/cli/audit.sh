@@ -200,7 +200,9 @@ echo "tamper: $n_flips single-byte flips checked"
 entry_bytes() { dd if="$B/entries.bin" bs=1 skip="${offs[$1]}" count=$((4 + ${lens[$1]})) status=none; }
 p02=()
 for k in $(seq 0 $((N - 1))); do
-    if entry_bytes "$k" | LC_ALL=C grep -a 'P02/P02-C0' >/dev/null; then p02+=("$k"); fi
+    # through a file: grep stops at its first match, and dd must not die of SIGPIPE
+    entry_bytes "$k" > "$WORK/one.bin"
+    if LC_ALL=C grep -aq 'P02/P02-C0' "$WORK/one.bin"; then p02+=("$k"); fi
     [ ${#p02[@]} -ge 3 ] && break
 done
 check "found P02 entries" [ ${#p02[@]} -eq 3 ]

@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * The body of the two import targets (fuzz_import_ndjson.c, fuzz_import_csv.c): the input
+ * becomes a file in memory (memfd) that cps_import_open() reads by its /proc path, as it
+ * would read a partner's file; every record is read, and after an error the reader goes on
+ * (as --skip-invalid does). Every record's value must be a msgpack map that the bounds
+ * walker accepts and that converts to JSON, or else that the schema check refuses.
+ */
+#ifndef CPS_TESTS_FUZZ_IMPORT_H
+#define CPS_TESTS_FUZZ_IMPORT_H
+
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "cps/import.h"
+#include "cps/schema.h"
+#include "cps/value.h"
+#include "fuzz.h"
+
+/* More reads than a file of this size can have lines: a reader that stops advancing. */
+#define FUZZ_IMPORT_MAX_CALLS(size) (2 * (size) + 16)
+
+/* Whether the schema check lets rec through for its owner or for the programme key. */
+static inline int
+schema_passes(const struct cps_import_record *rec)
+{
+    struct cps_schema_writer w = {NULL};
+    char owner[CPS_SCHEMA_KEY_MAX + 1], err[CPS_SCHEMA_ERR_MAX];
+    const char *slash = memchr(rec->key, '/', rec->key_len);
+    size_t n = slash != NULL ? (size_t)(slash - rec->key) : 0;
+
+    if (cps_schema_check(&w, rec->coll, rec->coll_len, rec->key, rec->key_len, rec->value,
+                         rec->value_len, err, sizeof err) == 0)
+        return 1;
+    if (n == 0 || n > CPS_SCHEMA_KEY_MAX)
+        return 0;
+    memcpy(owner, rec->key, n);
+    owner[n] = '\0';
+    w.partner = owner;
+    return cps_schema_check(&w, rec->coll, rec->coll_len, rec->key, rec->key_len, rec->value,
+                            rec->value_len, err, sizeof err) == 0;
+}
+
+static inline void
+fuzz_import(const uint8_t *data, size_t size, enum cps_import_format fmt, const char *coll)
+{
+    struct cps_import *im = NULL;
+    struct cps_import_record rec;
+    char path[64], err[512], *json;
+    size_t calls = 0, used;
+    int fd, rc;
+
+    if ((fd = memfd_create("fuzz-import", MFD_CLOEXEC)) == -1)
+        abort();
+    if (size > 0 && write(fd, data, size) != (ssize_t)size)
+        abort();
+    snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+    if (cps_import_open(&im, path, fmt, coll) != 0)
+        abort();
+    for (;;) {
+        FUZZ_ASSERT(++calls <= FUZZ_IMPORT_MAX_CALLS(size));
+        memset(&rec, 0, sizeof rec);
+        rc = cps_import_next(im, &rec, err, sizeof err);
+        if (rc == 0)
+            break;
+        if (rc != 1) {
+            FUZZ_ASSERT(rc == CPS_EMALFORMED || rc == CPS_ETOOBIG);
+            FUZZ_ASSERT(memchr(err, 0, sizeof err) != NULL && err[0] != '\0');
+            continue;
+        }
+        FUZZ_ASSERT(rec.coll != NULL && rec.key != NULL && rec.line > 0);
+        if (rec.value == NULL)
+            continue;
+        FUZZ_ASSERT(cps_value_check(rec.value, rec.value_len, CPS_VALUE_MAX_DEPTH, &used) == 0 &&
+                    used == rec.value_len);
+        /* a map: fixmap, map 16 or map 32 */
+        FUZZ_ASSERT((rec.value[0] & 0xf0) == 0x80 || rec.value[0] == 0xde || rec.value[0] == 0xdf);
+        json = NULL;
+        if (cps_value_to_json(&json, rec.value, rec.value_len) == 0) {
+            FUZZ_ASSERT(json[0] == '{');
+            free(json);
+            continue;
+        }
+        /* A CSV cell is not checked for UTF-8 here (the schema check does it): a value
+         * that cannot leave as JSON must at least never pass that check. */
+        FUZZ_ASSERT(json == NULL && !schema_passes(&rec));
+    }
+    cps_import_close(&im);
+    FUZZ_ASSERT(im == NULL);
+    close(fd);
+}
+
+#endif

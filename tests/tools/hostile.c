@@ -281,6 +281,17 @@ main(int argc, char **argv)
     free(fr);
     expect("hello-welcome", r.got && r.m.type == CPS_MSG_WELCOME && r.m.seq == 1,
            r.got ? r.text : "no reply");
+    {
+        /* a protocol version the hub does not speak */
+        struct cps_msg v99 = hello;
+
+        v99.version = 99;
+        if (cps_wire_encode_msg(&v99, &fr, &len) != 0)
+            return 99;
+        send_one(s, fr, len, 3000, &r);
+        free(fr);
+        expect("unsupported-version", is_refuse(&r, CPS_EVERSION), r.got ? r.text : "no reply");
+    }
 
     valid_update(s, "valid-first", "cluster", "P-own/1", CPS_ACK_REJECTED, CPS_EOWNER);
     {

@@ -48,7 +48,8 @@ done
 start=$SECONDS
 rc=0
 CPS_SYNC_NODES=${CPS_SYNC_NODES:-5} CPS_SYNC_RECORDS=${CPS_SYNC_RECORDS:-40} \
-    CPS_STOP_TIMEOUT=${CPS_STOP_TIMEOUT:-60} bash "$top/tests/cli/sync.sh" "$WRAP" || rc=$?
+    CPS_SYNC_TIMEOUT=${CPS_SYNC_TIMEOUT:-600} CPS_STOP_TIMEOUT=${CPS_STOP_TIMEOUT:-60} \
+    bash "$top/tests/cli/sync.sh" "$WRAP" || rc=$?
 
 # every process's verdict, from its own log
 procs=0 errors=0 definite=0 bad=()

@@ -8,7 +8,8 @@ BUILD=$1
 . "$(dirname "$0")/lib.sh"
 WORK=$(mktemp -d /tmp/cps-sync-XXXXXX)
 trap cleanup EXIT
-# CPS_SYNC_NODES (at least 5) and CPS_SYNC_RECORDS make it smaller (tests/valgrind.sh)
+# CPS_SYNC_NODES (at least 5) and CPS_SYNC_RECORDS make it smaller, CPS_SYNC_TIMEOUT (s)
+# more patient (tests/valgrind.sh)
 N=${CPS_SYNC_NODES:-25} PER=${CPS_SYNC_RECORDS:-200}
 FP=$(pid_of $((N >= 7 ? 7 : 4)))   # a partner written to only by its import
 
@@ -27,7 +28,7 @@ done
 # changes while the daemons run: the CLI and the daemon share the store
 "$NODE" put --dir "$WORK/P03" cluster P03/P03-C001 "$(demo_cluster P03 1)" >/dev/null
 "$NODE" del --dir "$WORK/P05" indicator "P05/P05-C001/innovation/2013-Q1" >/dev/null
-wait_drained "$WORK" 90 "${ids[@]}" || fail "outboxes did not drain"
+wait_drained "$WORK" "${CPS_SYNC_TIMEOUT:-90}" "${ids[@]}" || fail "outboxes did not drain"
 
 check_exact "$WORK" "${ids[@]}"
 [ "$(wc -l < "$WORK/hub.ndjson")" -eq $((N * PER)) ] || fail "hub has $(wc -l < "$WORK/hub.ndjson") records, expected $((N * PER))"

@@ -81,8 +81,10 @@ fuzz_import(const uint8_t *data, size_t size, enum cps_import_format fmt, const 
             free(json);
             continue;
         }
-        /* A CSV cell is not checked for UTF-8 here (the schema check does it): a value
-         * that cannot leave as JSON must at least never pass that check. */
+        /* Known, reported (corpus/import_csv/known-utf8-cell): the CSV reader passes a
+         * cell or header that is not UTF-8, or holds a NUL, into the value, and only the
+         * schema check refuses it later. Meanwhile: a value that cannot leave as JSON
+         * must at least never pass that check. */
         FUZZ_ASSERT(json == NULL && !schema_passes(&rec));
     }
     cps_import_close(&im);

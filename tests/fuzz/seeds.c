@@ -3,8 +3,10 @@
  * Seed corpora for the fuzz targets, made with the project's own encoders and the fixed keys
  * of fuzz.h, so that every seed starts valid and deep inside its decoder:
  *   fuzz_seeds DIR      writes DIR/<target>/seed-<what> for every target
- * The committed tests/fuzz/corpus/ came from this program; findings are added beside the
- * seeds as crash-<what> (or other names), each a regression input the replay tests run.
+ * The committed tests/fuzz/corpus/ came from this program. Findings are added beside the
+ * seeds, each a regression input that every build replays: fixed-<what> for a bug fixed,
+ * known-<what> for one reported to its module's owners and still open (the target then
+ * checks what holds meanwhile, and says so in its header comment).
  */
 #include <errno.h>
 #include <stdio.h>

@@ -35,13 +35,10 @@ void
 cps_tlog_leaf_hash(const uint8_t *data, size_t len, uint8_t out[CPS_TLOG_HASH_BYTES])
 {
     static const uint8_t prefix = 0x00;
-    crypto_hash_sha256_state st;
+    /* in parts: an entry can be large, and copying it only to prepend a byte is waste */
+    const struct cps_crypto_part parts[] = { { &prefix, 1 }, { data, len } };
 
-    /* incremental: an entry can be large, and copying it only to prepend a byte is waste */
-    crypto_hash_sha256_init(&st);
-    crypto_hash_sha256_update(&st, &prefix, 1);
-    crypto_hash_sha256_update(&st, data, len);
-    crypto_hash_sha256_final(&st, out);
+    cps_crypto_sha256_parts(parts, 2, out);
 }
 
 void

@@ -70,6 +70,12 @@ cps_store_close(struct cps_store **st)
 int
 cps_store_open(struct cps_store **out, const char *dir, size_t map_size)
 {
+    return cps_store_open_flags(out, dir, map_size, CPS_STORE_WRITEMAP);
+}
+
+int
+cps_store_open_flags(struct cps_store **out, const char *dir, size_t map_size, unsigned flags)
+{
     struct cps_store *st;
     MDB_txn *txn = NULL;
     int rc, i;
@@ -87,7 +93,9 @@ cps_store_open(struct cps_store **out, const char *dir, size_t map_size)
         goto fail;
     /* WRITEMAP: dirty pages live in the map, not in malloc'd copies: a large import costs
      * no heap, and a commit writes no extra copy (the file is sparse at the map size) */
-    if ((rc = mdb_env_open(st->env, dir, MDB_NOTLS | MDB_WRITEMAP, 0600)) != 0)
+    if ((rc = mdb_env_open(st->env, dir,
+                           MDB_NOTLS | ((flags & CPS_STORE_WRITEMAP) ? MDB_WRITEMAP : 0),
+                           0600)) != 0)
         goto fail;
     if (map_size == 0) {
         MDB_envinfo info;

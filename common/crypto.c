@@ -5,14 +5,16 @@
  * CURVE) from one seed with crypto_kdf, Ed25519 signatures with a domain prefix, sealing
  * with crypto_box, SHA-256 and base64. SHA-256 alone comes from OpenSSL's libcrypto, which
  * uses the CPU's SHA extensions (about 5x libsodium's portable code here: every update is
- * hashed whole twice on the hub's hot path); it never sees a secret. Secret material lives only in sodium_malloc memory
- * (struct cps_keys, read-only once derived) and in stack buffers wiped at the single exit
- * label of each function. Key ids name keys; key bytes are never formatted for humans here.
+ * hashed whole twice on the hub's hot path); it never sees a secret. Secret material lives
+ * only in sodium_malloc memory (struct cps_keys, read-only once derived, and its cache of
+ * crypto_box shared keys) and in stack buffers wiped at the single exit label of each
+ * function. Key ids name keys; key bytes are never formatted for humans here.
  * Interpreting what is signed, and where keys are kept, is left to the callers.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,11 +43,29 @@
 #define PUBTOKEN_PREFIX "cps1:"
 #define PUBTOKEN_RAW_BYTES (3 * CPS_CRYPTO_PK_BYTES)
 
+/*
+ * crypto_box shared keys (X25519, then HSalsa20) with the peers one seals to or opens
+ * from. crypto_box_easy computes one per message, and that scalar multiplication costs
+ * about as much as sealing 30 KB; a hub opens thousands of updates a second from a few
+ * dozen partners. Same bytes on the wire; writable sodium_malloc memory, any thread.
+ */
+#define BOXCACHE_SLOTS 64
+
+struct boxcache {
+    pthread_mutex_t mu;
+    size_t used, next; /* slots filled; the one replaced next when all are */
+    struct {
+        uint8_t peer[crypto_box_PUBLICKEYBYTES];
+        uint8_t k[crypto_box_BEFORENMBYTES];
+    } slot[BOXCACHE_SLOTS];
+};
+
 struct cps_keys {
     uint8_t sign_sk[crypto_sign_SECRETKEYBYTES];
     uint8_t box_sk[crypto_box_SECRETKEYBYTES];
     uint8_t curve_sk[crypto_box_SECRETKEYBYTES];
     struct cps_pubkeys pub;
+    struct boxcache *cache; /* the pointer is read-only, what it points to is not */
 };
 
 /* SHA-256 fetched once (an implicit fetch per digest costs a lock and a lookup) */
@@ -101,7 +121,17 @@ cps_crypto_keys_from_seed(struct cps_keys **out, const uint8_t seed[CPS_CRYPTO_S
         return CPS_EINTERNAL;
     if ((k = sodium_malloc(sizeof *k)) == NULL)
         return -ENOMEM;
-    if ((rc = derive(k, seed)) != 0) {
+    if ((k->cache = sodium_malloc(sizeof *k->cache)) == NULL) {
+        sodium_free(k);
+        return -ENOMEM;
+    }
+    k->cache->used = k->cache->next = 0;
+    if ((rc = pthread_mutex_init(&k->cache->mu, NULL)) != 0 || (rc = derive(k, seed)) != 0) {
+        if (rc > 0)
+            rc = -rc;
+        else
+            pthread_mutex_destroy(&k->cache->mu);
+        sodium_free(k->cache);
         sodium_free(k); /* wipes, then unmaps */
         return rc;
     }
@@ -115,6 +145,8 @@ cps_crypto_keys_free(struct cps_keys **keys)
 {
     if (keys == NULL || *keys == NULL)
         return;
+    pthread_mutex_destroy(&(*keys)->cache->mu);
+    sodium_free((*keys)->cache);
     sodium_free(*keys); /* makes the region writable, wipes it, unmaps it */
     *keys = NULL;
 }
@@ -417,30 +449,75 @@ cps_crypto_verify(const uint8_t pk[CPS_CRYPTO_PK_BYTES], const char *domain, con
 
 /* ---- sealing ---- */
 
+/* The shared key of self and peer into k (the caller wipes it): from the cache, or
+ * computed and cached. CPS_ESEAL when peer is a low-order point. */
+static int
+shared_key(const struct cps_keys *self, const uint8_t peer[CPS_CRYPTO_PK_BYTES],
+           uint8_t k[crypto_box_BEFORENMBYTES])
+{
+    struct boxcache *c = self->cache;
+    size_t i;
+    int rc = 0;
+
+    pthread_mutex_lock(&c->mu);
+    for (i = 0; i < c->used; i++)
+        if (memcmp(c->slot[i].peer, peer, crypto_box_PUBLICKEYBYTES) == 0)
+            break;
+    if (i == c->used) {
+        if (crypto_box_beforenm(k, peer, self->box_sk) != 0) {
+            rc = CPS_ESEAL;
+            goto done;
+        }
+        if (c->used < BOXCACHE_SLOTS)
+            i = c->used++;
+        else
+            i = c->next++ % BOXCACHE_SLOTS;
+        memcpy(c->slot[i].peer, peer, crypto_box_PUBLICKEYBYTES);
+        memcpy(c->slot[i].k, k, crypto_box_BEFORENMBYTES);
+    } else {
+        memcpy(k, c->slot[i].k, crypto_box_BEFORENMBYTES);
+    }
+done:
+    pthread_mutex_unlock(&c->mu);
+    return rc;
+}
+
 int
 cps_crypto_seal(const struct cps_keys *sender, const uint8_t recipient_box[CPS_CRYPTO_PK_BYTES],
                 const uint8_t *msg, size_t msg_len, uint8_t *out)
 {
+    uint8_t k[crypto_box_BEFORENMBYTES];
+    int rc;
+
     if (msg_len > SIZE_MAX - CPS_CRYPTO_SEAL_OVERHEAD)
         return CPS_ETOOBIG;
+    if ((rc = shared_key(sender, recipient_box, k)) != 0)
+        goto done; /* recipient_box is a low-order point */
     randombytes_buf(out, crypto_box_NONCEBYTES);
-    if (crypto_box_easy(out + crypto_box_NONCEBYTES, msg, msg_len, out, recipient_box,
-                        sender->box_sk) != 0)
-        return CPS_ESEAL; /* recipient_box is a low-order point */
-    return 0;
+    if (crypto_box_easy_afternm(out + crypto_box_NONCEBYTES, msg, msg_len, out, k) != 0)
+        rc = CPS_ETOOBIG;
+done:
+    sodium_memzero(k, sizeof k);
+    return rc;
 }
 
 int
 cps_crypto_open(const struct cps_keys *recipient, const uint8_t sender_box[CPS_CRYPTO_PK_BYTES],
                 const uint8_t *sealed, size_t sealed_len, uint8_t *out)
 {
+    uint8_t k[crypto_box_BEFORENMBYTES];
+    int rc;
+
     if (sealed_len < CPS_CRYPTO_SEAL_OVERHEAD)
         return CPS_ESEAL;
-    if (crypto_box_open_easy(out, sealed + crypto_box_NONCEBYTES,
-                             sealed_len - crypto_box_NONCEBYTES, sealed, sender_box,
-                             recipient->box_sk) != 0)
-        return CPS_ESEAL;
-    return 0;
+    if ((rc = shared_key(recipient, sender_box, k)) != 0)
+        goto done;
+    if (crypto_box_open_easy_afternm(out, sealed + crypto_box_NONCEBYTES,
+                                     sealed_len - crypto_box_NONCEBYTES, sealed, k) != 0)
+        rc = CPS_ESEAL;
+done:
+    sodium_memzero(k, sizeof k);
+    return rc;
 }
 
 /* ---- hashing, comparison, encoding, randomness ---- */

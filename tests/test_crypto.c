@@ -345,6 +345,30 @@ test_seal(void)
     CHECK(cps_crypto_seal(node, ph.box, NULL, 0, sealed) == 0);
     CHECK(cps_crypto_open(hub, pn.box, sealed, CPS_CRYPTO_SEAL_OVERHEAD, opened) == 0);
 
+    /* shared keys are cached per peer: more peers than the cache holds, twice round, each
+     * sealing to the hub and opened by it; a low-order point is refused, never cached */
+    for (int round = 0; round < 2; round++)
+        for (int i = 0; i < 100; i++) {
+            struct cps_keys *peer = NULL;
+            struct cps_pubkeys pp;
+            uint8_t seed[CPS_CRYPTO_SEED_BYTES];
+
+            memset(seed, i + 1, sizeof seed);
+            CHECK_SETUP(cps_crypto_keys_from_seed(&peer, seed) == 0);
+            cps_crypto_keys_public(peer, &pp);
+            CHECK(cps_crypto_seal(peer, ph.box, msg, sizeof msg, sealed) == 0);
+            CHECK(cps_crypto_open(hub, pp.box, sealed, sizeof sealed, opened) == 0);
+            CHECK(memcmp(opened, msg, sizeof msg) == 0);
+            CHECK(cps_crypto_open(hub, pn.box, sealed, sizeof sealed, opened) == CPS_ESEAL);
+            cps_crypto_keys_free(&peer);
+        }
+    {
+        const uint8_t low_order[CPS_CRYPTO_PK_BYTES] = { 0 };
+
+        CHECK(cps_crypto_seal(node, low_order, msg, sizeof msg, sealed) == CPS_ESEAL);
+        CHECK(cps_crypto_open(hub, low_order, sealed, sizeof sealed, opened) == CPS_ESEAL);
+    }
+
     cps_crypto_keys_free(&node);
     cps_crypto_keys_free(&hub);
     cps_crypto_keys_free(&other);

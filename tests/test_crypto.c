@@ -16,6 +16,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "cps/crypto.h"
 #include "cps/err.h"
 #include "check.h"
@@ -374,6 +376,33 @@ test_seal(void)
     cps_crypto_keys_free(&other);
 }
 
+/* The digest lanes' expansion is the ChaCha20 keystream with a zero nonce, whichever
+ * library computes it: the RFC 7539 zero-key block, and libsodium's stream, byte for byte. */
+static void
+test_expand(void)
+{
+    static const uint8_t zero_key[CPS_CRYPTO_HASH_BYTES];
+    static const uint8_t block0[16] = { 0x76, 0xb8, 0xe0, 0xad, 0xa0, 0xf1, 0x3d, 0x90,
+                                        0x40, 0x5d, 0x6a, 0xe5, 0x53, 0x86, 0xbd, 0x28 };
+    static const size_t lens[] = { 0, 1, 63, 64, 65, 2048, 4097 };
+    static uint8_t got[4097], want[4097];
+    const uint8_t nonce[crypto_stream_chacha20_NONCEBYTES] = { 0 };
+    uint8_t key[CPS_CRYPTO_HASH_BYTES];
+    size_t i;
+
+    cps_crypto_expand(zero_key, got, 64);
+    CHECK(memcmp(got, block0, sizeof block0) == 0);
+    for (i = 0; i < sizeof key; i++)
+        key[i] = (uint8_t)(3 * i + 1);
+    for (i = 0; i < sizeof lens / sizeof lens[0]; i++) {
+        memset(got, 0xaa, sizeof got);
+        cps_crypto_expand(key, got, lens[i]);
+        crypto_stream_chacha20(want, lens[i], nonce, key);
+        CHECK(memcmp(got, want, lens[i]) == 0);
+        CHECK(lens[i] == sizeof got || got[lens[i]] == 0xaa); /* not a byte more */
+    }
+}
+
 static void
 test_hash_b64_equal(void)
 {
@@ -449,6 +478,7 @@ main(void)
     test_sign_verify();
     test_seal();
     test_hash_b64_equal();
+    test_expand();
     cleanup();
     return check_done();
 }

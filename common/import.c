@@ -570,9 +570,16 @@ csv_header(struct cps_import *im, char *err, size_t err_len)
     struct cells *h = &im->hdr;
     size_t i, k;
 
-    for (i = 0; i < im->row.n; i++)
+    for (i = 0; i < im->row.n; i++) {
+        if (!cps_value_utf8_ok(im->row.buf + im->row.off[i], im->row.lens[i], false)) {
+            cps_seterr(err, err_len, "line %" PRIu64 ": header: column %zu is not UTF-8 "
+                                     "text (or holds a NUL byte)",
+                       im->row_line, i + 1);
+            return CPS_EMALFORMED;
+        }
         if (cells_add(h, im->row.buf + im->row.off[i], im->row.lens[i]) != 0)
             return -ENOMEM;
+    }
     if (h->n == 3 && find_col(h, "coll", &im->icoll) && find_col(h, "key", &im->ikey) &&
         find_col(h, "value", &im->ivalue)) {
         im->mode = MODE_CKV;
@@ -725,7 +732,7 @@ csv_next(struct cps_import *im, struct cps_import_record *rec, char *err, size_t
 {
     json_error_t je;
     const char *v;
-    size_t vlen;
+    size_t vlen, i;
     uint64_t ln;
     json_t *j;
     int rc;
@@ -747,6 +754,13 @@ csv_next(struct cps_import *im, struct cps_import_record *rec, char *err, size_t
                    im->row.n);
         return CPS_EMALFORMED;
     }
+    for (i = 0; i < im->row.n; i++)
+        if (!cps_value_utf8_ok(im->row.buf + im->row.off[i], im->row.lens[i], false)) {
+            cps_seterr(err, err_len, "line %" PRIu64 ": field '%.64s' is not UTF-8 text (or "
+                                     "holds a NUL byte)",
+                       ln, im->hdr.buf + im->hdr.off[i]);
+            return CPS_EMALFORMED;
+        }
     memset(rec, 0, sizeof *rec);
     rec->line = ln;
     rec->key = cell(&im->row, im->ikey, &rec->key_len);

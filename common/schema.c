@@ -632,58 +632,6 @@ skip(const uint8_t *p)
     return p;
 }
 
-/* UTF-8 without NUL, no overlong forms, no surrogates: value.c's rule for records. */
-static bool
-utf8_ok(const uint8_t *s, size_t n)
-{
-    size_t i = 0, k, need;
-    uint32_t cp, min;
-
-    while (i < n) {
-        uint8_t c = s[i];
-        uint64_t w;
-
-        /* eight ASCII bytes without NUL at a time: most text is such */
-        while (n - i >= 8) {
-            memcpy(&w, s + i, 8);
-            if (((w | ((w & 0x7f7f7f7f7f7f7f7full) + 0x7f7f7f7f7f7f7f7full)) &
-                 0x8080808080808080ull) != 0x8080808080808080ull ||
-                (w & 0x8080808080808080ull) != 0)
-                break;
-            i += 8;
-        }
-        if (i == n)
-            break;
-        c = s[i];
-        if (c < 0x80) {
-            if (c == 0)
-                return false;
-            i++;
-            continue;
-        }
-        if (c >= 0xc2 && c <= 0xdf) {
-            need = 1, cp = c & 0x1f, min = 0x80;
-        } else if (c >= 0xe0 && c <= 0xef) {
-            need = 2, cp = c & 0x0f, min = 0x800;
-        } else if (c >= 0xf0 && c <= 0xf4) {
-            need = 3, cp = c & 0x07, min = 0x10000;
-        } else {
-            return false;
-        }
-        if (n - i <= need)
-            return false;
-        for (k = 1; k <= need; k++) {
-            if ((s[i + k] & 0xc0) != 0x80)
-                return false;
-            cp = cp << 6 | (s[i + k] & 0x3f);
-        }
-        if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-            return false;
-        i += need + 1;
-    }
-    return true;
-}
-
 /*
  * Is the object at *pp surely a record value cps_value_unpack_record() would accept
  * (string map keys unique per map, UTF-8 without NUL, integers within int64, finite
@@ -713,7 +661,7 @@ tidy(const uint8_t **pp)
     case V_FLOAT:
         return isfinite(v.f);
     case V_STR:
-        return utf8_ok(v.p, v.n);
+        return cps_value_utf8_ok(v.p, v.n, false);
     case V_ARRAY:
         for (i = 0; i < v.n; i++)
             if (!tidy(pp))
@@ -724,7 +672,7 @@ tidy(const uint8_t **pp)
             return false;
         for (i = 0; i < v.n; i++) {
             *pp = rd(*pp, &k);
-            if (k.kind != V_STR || !utf8_ok(k.p, k.n))
+            if (k.kind != V_STR || !cps_value_utf8_ok(k.p, k.n, false))
                 return false;
             for (j = 0; j < i; j++)
                 if (same((const char *)seen[j].p, seen[j].n, (const char *)k.p, k.n))

@@ -327,18 +327,32 @@ cps_value_from_json(uint8_t **out, size_t *out_len, const char *json, size_t jso
 
 enum { STRICT_RECORD = 1 };
 
-static int
-utf8_ok(const uint8_t *s, size_t n, int allow_nul)
+bool
+cps_value_utf8_ok(const void *text, size_t n, bool allow_nul)
 {
+    const uint8_t *s = text;
     size_t i = 0, k, need;
     uint32_t cp, min;
 
     while (i < n) {
-        uint8_t c = s[i];
+        uint8_t c;
+        uint64_t w;
 
+        /* eight ASCII bytes without NUL at a time: most text is such */
+        while (n - i >= 8) {
+            memcpy(&w, s + i, 8);
+            if (((w | ((w & 0x7f7f7f7f7f7f7f7full) + 0x7f7f7f7f7f7f7f7full)) &
+                 0x8080808080808080ull) != 0x8080808080808080ull ||
+                (w & 0x8080808080808080ull) != 0)
+                break;
+            i += 8;
+        }
+        if (i == n)
+            break;
+        c = s[i];
         if (c < 0x80) {
             if (c == 0 && !allow_nul)
-                return 0;
+                return false;
             i++;
             continue;
         }
@@ -349,20 +363,20 @@ utf8_ok(const uint8_t *s, size_t n, int allow_nul)
         } else if (c >= 0xf0 && c <= 0xf4) {
             need = 3, cp = c & 0x07, min = 0x10000;
         } else {
-            return 0;
+            return false;
         }
         if (n - i <= need)
-            return 0;
+            return false;
         for (k = 1; k <= need; k++) {
             if ((s[i + k] & 0xc0) != 0x80)
-                return 0;
+                return false;
             cp = cp << 6 | (s[i + k] & 0x3f);
         }
         if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-            return 0;
+            return false;
         i += need + 1;
     }
-    return 1;
+    return true;
 }
 
 static int
@@ -416,7 +430,7 @@ json_able(const msgpack_object *o, int flags, const msgpack_object_str *field, c
             return bad(err, err_len, field, "number is not finite");
         return 0;
     case MSGPACK_OBJECT_STR:
-        if (!utf8_ok((const uint8_t *)o->via.str.ptr, o->via.str.size, !(flags & STRICT_RECORD)))
+        if (!cps_value_utf8_ok(o->via.str.ptr, o->via.str.size, !(flags & STRICT_RECORD)))
             return bad(err, err_len, field, "invalid UTF-8 or NUL in a string");
         return 0;
     case MSGPACK_OBJECT_EXT:

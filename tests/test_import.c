@@ -248,6 +248,29 @@ test_csv_fields(void)
     CHECK(strstr(err, "appears twice") != NULL);
     cps_import_close(&im);
 
+    /* text that is not UTF-8 is refused where it is read, header or cell, either form;
+     * the rows around a bad cell still import */
+    im = open_text("badhdr.csv", "key,na\xc3me\nP07/c1,x\n", CPS_IMPORT_CSV, "cluster");
+    CHECK(cps_import_next(im, &r, err, sizeof err) == CPS_EMALFORMED);
+    CHECK(strcmp(err, "line 1: header: column 2 is not UTF-8 text (or holds a NUL byte)") == 0);
+    CHECK(cps_import_next(im, &r, err, sizeof err) == 0);
+    cps_import_close(&im);
+    im = open_text("badcell.csv", "key,name\nP07/c1,ok\nP07/c2,\xed\xa0\x80\nP07/c3,\xc0\xaf\n"
+                   "P07/c4,caf\xc3\xa9\n", CPS_IMPORT_CSV, "cluster");
+    CHECK(cps_import_next(im, &r, err, sizeof err) == 1 && r.line == 2);
+    CHECK(cps_import_next(im, &r, err, sizeof err) == CPS_EMALFORMED); /* a surrogate */
+    CHECK(strcmp(err, "line 3: field 'name' is not UTF-8 text (or holds a NUL byte)") == 0);
+    CHECK(cps_import_next(im, &r, err, sizeof err) == CPS_EMALFORMED); /* overlong '/' */
+    CHECK(strstr(err, "line 4: field 'name'") == err);
+    CHECK(cps_import_next(im, &r, err, sizeof err) == 1 && r.line == 5);
+    CHECK(strcmp(value_json(&r), "{\"name\":\"caf\xc3\xa9\"}") == 0);
+    CHECK(cps_import_next(im, &r, err, sizeof err) == 0);
+    cps_import_close(&im);
+    im = open_text("badckv.csv", "coll,key,value\ncluster,P07/\xff,{}\n", CPS_IMPORT_CSV, NULL);
+    CHECK(cps_import_next(im, &r, err, sizeof err) == CPS_EMALFORMED);
+    CHECK(strcmp(err, "line 2: field 'key' is not UTF-8 text (or holds a NUL byte)") == 0);
+    cps_import_close(&im);
+
     /* arrays and maps as JSON text in a cell; what does not parse stays a string */
     im = open_text("json.csv",
                    "key,areas,evaluation,title,deep\n"

@@ -28,6 +28,10 @@
 CPS_MUST_CHECK int cps_value_check(const uint8_t *buf, size_t len, unsigned max_depth,
                                    size_t *used);
 
+/* Is text[0..n) UTF-8 with no overlong form, no surrogate, and no NUL unless allow_nul?
+ * Record strings (keys, values, imported cells) must be, NUL not allowed. */
+bool cps_value_utf8_ok(const void *text, size_t n, bool allow_nul);
+
 /*
  * Convert JSON text (one value) to msgpack. *out is malloc'd, caller frees.
  * Returns 0, CPS_EMALFORMED (err says where: "line 1 column 7: ...") or -ENOMEM.

@@ -254,6 +254,38 @@ printable(const char *s)
     return true;
 }
 
+/* Can text be a value in a file that reads back as text? No control characters, and no
+ * ';' or '#' after a blank, which inih takes for the start of a comment; the rest
+ * (blanks at either end, a ';' or '#' first, quotes) cps_config_write keeps in quotes. */
+static bool
+keepable(const char *s, char *why, size_t why_len)
+{
+    size_t i;
+
+    if (!printable(s)) {
+        snprintf(why, why_len, "control characters cannot be kept in a configuration file");
+        return false;
+    }
+    for (i = 1; s[0] != 0 && s[i] != 0; i++)
+        if ((s[i] == ';' || s[i] == '#') && (s[i - 1] == ' ' || s[i - 1] == '\t')) {
+            snprintf(why, why_len, "a '%c' after a blank starts a comment in a configuration "
+                                   "file",
+                     s[i]);
+            return false;
+        }
+    return true;
+}
+
+/* Does text need quotes to read back as itself (see keepable)? */
+static bool
+needs_quotes(const char *s)
+{
+    size_t len = strlen(s);
+
+    return len > 0 && (s[0] == ' ' || s[0] == '\t' || s[len - 1] == ' ' || s[len - 1] == '\t' ||
+                       s[0] == ';' || s[0] == '#' || (len >= 2 && s[0] == '"' && s[len - 1] == '"'));
+}
+
 int
 cps_config_set(const struct cps_config_key *key, void *conf, const char *text, bool from_file,
                char *why, size_t why_len)
@@ -316,6 +348,8 @@ cps_config_set(const struct cps_config_key *key, void *conf, const char *text, b
         }
         break;
     }
+    if (!keepable(text, why, why_len))
+        return CPS_EMALFORMED;
     memcpy(field, text, len + 1);
     return 0;
 }
@@ -388,6 +422,7 @@ int
 cps_config_write(FILE *f, const struct cps_config_key *table, size_t n, const void *conf)
 {
     char value[4200];
+    const char *q;
     size_t i, j;
     bool first;
 
@@ -412,8 +447,9 @@ cps_config_write(FILE *f, const struct cps_config_key *table, size_t n, const vo
                 if (u < k->min)
                     value[0] = 0; /* "not set": the default is no value the key takes */
             }
-            fprintf(f, "%s; %s (%s)\n%s%s =%s%s\n", first ? "" : "\n", k->help, k->option,
-                    value[0] == 0 ? "; " : "", k->name, value[0] == 0 ? "" : " ", value);
+            q = needs_quotes(value) ? "\"" : "";
+            fprintf(f, "%s; %s (%s)\n%s%s =%s%s%s%s\n", first ? "" : "\n", k->help, k->option,
+                    value[0] == 0 ? "; " : "", k->name, value[0] == 0 ? "" : " ", q, value, q);
             first = false;
         }
     }

@@ -260,6 +260,34 @@ test_write(void)
     CHECK(cps_config_read(path, keys, N_KEYS, &back, collect, &p, &n) == 0);
     CHECK(strcmp(back.dir, "/srv/cps") == 0 && back.hub[0] == 0 && back.window == 8 &&
           back.replica && back.level == CPS_LOG_WARN);
+
+    /* text inih would read otherwise goes in quotes, and reads back as itself */
+    {
+        static const char *const tricky[] = { " lead", "trail ", ";semi", "#hash", "\"q\"",
+                                              "a;b#c", "\"", "\"\"" };
+        char why[128];
+        size_t i;
+
+        for (i = 0; i < sizeof tricky / sizeof tricky[0]; i++) {
+            struct conf w = { .window = 8 }, r = { 0 };
+
+            CHECK(cps_config_set(&keys[2], &w, tricky[i], false, why, sizeof why) == 0);
+            CHECK_SETUP((f = fopen(path, "w")) != NULL);
+            CHECK(cps_config_write(f, keys, N_KEYS, &w) == 0);
+            fclose(f);
+            CHECK(cps_config_read(path, keys, N_KEYS, &r, collect, &p, &n) == 0 && n == 0);
+            CHECK(strcmp(r.name, tricky[i]) == 0);
+        }
+        /* what no file can hold is refused where it is set, with the reason */
+        CHECK(cps_config_set(&keys[2], &c, "a ;b", false, why, sizeof why) == CPS_EMALFORMED);
+        CHECK(strstr(why, "after a blank starts a comment") != NULL);
+        CHECK(cps_config_set(&keys[0], &c, "/srv/a\tb #c", false, why, sizeof why) ==
+              CPS_EMALFORMED);
+        CHECK(cps_config_set(&keys[0], &c, "/srv/a\nb", false, why, sizeof why) ==
+              CPS_EMALFORMED);
+        CHECK(strstr(why, "control characters") != NULL);
+        CHECK(strcmp(c.dir, "/srv/cps") == 0); /* unchanged */
+    }
 }
 
 int

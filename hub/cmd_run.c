@@ -249,9 +249,8 @@ commit_group(struct writer *wr, struct group *g)
     return;
 fail:
     cps_store_abort(&txn);
-    cps_log(CPS_LOG_ERR, "store: group of %zu messages not committed: %s%s", g->n,
-            cps_strerror(rc),
-            rc == CPS_EFULL ? " (enlarge the map: cps-hub run --map-size MIB)" : "");
+    cps_log(CPS_LOG_ERR, "store: group of %zu messages not committed: %s", g->n,
+            rc == CPS_EFULL ? HUB_STORE_FULL_HINT : cps_strerror(rc));
     for (i = 0; i < g->n; i++) {
         free(g->work[i].reply);
         g->work[i].reply = NULL;

@@ -24,6 +24,8 @@
 #define HUB_ZAP_DOMAIN "cps"
 #define HUB_LISTEN_DEFAULT "tcp://127.0.0.1:7700"
 #define HUB_MAP_DEFAULT ((size_t)8 << 30)
+/* What the operator reads when the store is full, and what to do */
+#define HUB_STORE_FULL_HINT "store full (restart with a larger map: cps-hub run --map-size MIB)"
 
 struct hub {
     char dir[PATH_MAX];

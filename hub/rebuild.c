@@ -243,8 +243,9 @@ replay_all(const char *prog, struct hub *h, struct cps_store *st, struct rebuilt
     ret = CPS_EXIT_OK;
     goto done;
 store_fail:
-    cps_cli_error(prog, "store: %s%s", cps_strerror(rc),
-                  rc == CPS_EFULL ? " (enlarge the map: --map-size MIB)" : "");
+    cps_cli_error(prog, "store: %s",
+                  rc == CPS_EFULL ? "store full (run again with a larger --map-size MIB)"
+                                  : cps_strerror(rc));
     ret = CPS_EXIT_USAGE;
 done:
     cps_store_cursor_close(&mcur);
@@ -654,8 +655,7 @@ cmd_recover_main(int argc, char **argv)
     ret = CPS_EXIT_OK;
     goto done;
 store_fail:
-    cps_cli_error(prog, "store: %s%s", cps_strerror(rc),
-                  rc == CPS_EFULL ? " (enlarge the map: cps-hub run --map-size MIB)" : "");
+    cps_cli_error(prog, "store: %s", rc == CPS_EFULL ? HUB_STORE_FULL_HINT : cps_strerror(rc));
     ret = CPS_EXIT_USAGE;
 done:
     cps_store_cursor_close(&ccur);

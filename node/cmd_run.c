@@ -36,6 +36,8 @@
 #define PULL_IDLE_MS 1000     /* caught up: look for new entries this often */
 #define PULL_TIMEOUT_MS 10000 /* no ENTRIES for a PULL: ask again */
 #define MONITOR_ENDPOINT "inproc://cps-node-monitor"
+#define RELINK_MIN_MS 1000  /* hub refused this key: connect anew after this; doubles */
+#define RELINK_MAX_MS 30000 /* up to this */
 
 #define KEEPALIVE_MS 900000 /* idle: HELLO again, so the hub sees the node is alive */
 
@@ -62,6 +64,10 @@ struct daemon {
     uint64_t next_send;  /* next seq to send */
     bool welcomed;
     uint64_t last_rx_ms, last_hello_ms, hello_retry_ms, paused_until_ms, pause_ms;
+    /* the hub refused this node's CURVE key (libzmq then stops reconnecting): at relink_ms
+     * (0: not due) the daemon connects anew, every relink_wait_ms, doubling; a roster
+     * change that activates the key on the hub is then picked up without a restart */
+    uint64_t relink_ms, relink_wait_ms;
     /* acks gathered from one poll round, committed in one transaction */
     uint64_t ack_max;
     struct rejected {
@@ -439,6 +445,8 @@ read_monitor(struct daemon *d)
             break;
         if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
             cps_log(CPS_LOG_INFO, "link up hub=%s", d->n.hub);
+            d->relink_ms = 0;
+            d->relink_wait_ms = RELINK_MIN_MS;
             d->welcomed = false;
             d->last_hello_ms = 0; /* say HELLO at once */
             d->hello_retry_ms = HELLO_RETRY_MS;
@@ -448,12 +456,23 @@ read_monitor(struct daemon *d)
             cps_log(CPS_LOG_WARN, "link down hub=%s", d->n.hub);
             d->welcomed = false;
         } else if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) {
-            cps_log(CPS_LOG_ERR, "hub refused this node's key (not active in its roster?)");
+            cps_log(CPS_LOG_ERR, "hub refused this node's key (not active in its roster?); "
+                                 "trying again in %" PRIu64 " s",
+                    d->relink_wait_ms / 1000);
             set_last_error(d, "hub refused this node's CURVE key (not active in its roster?)");
-        } else if (event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL ||
-                   event == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) {
-            cps_log(CPS_LOG_ERR, "handshake with hub failed (wrong hub key?)");
-            set_last_error(d, "CURVE handshake with the hub failed (wrong hub key?)");
+            d->relink_ms = mono_ms() + d->relink_wait_ms;
+            d->relink_wait_ms = d->relink_wait_ms * 2 > RELINK_MAX_MS ? RELINK_MAX_MS
+                                                                      : d->relink_wait_ms * 2;
+        } else if (event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) {
+            cps_log(CPS_LOG_ERR, "CURVE handshake with the hub failed: the peer does not speak "
+                                 "it as the hub in the roster would");
+            set_last_error(d, "CURVE handshake with the hub failed (is it the hub in the "
+                              "roster?)");
+        } else if (event == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) {
+            /* a cut link and a hub that cannot decrypt what this node sent (another hub key
+             * than the roster's) look the same from here */
+            cps_log(CPS_LOG_WARN, "CURVE handshake with the hub did not complete (link cut, or "
+                                  "not the hub key in the roster); libzmq retries");
         }
     }
 }
@@ -482,26 +501,17 @@ setup_socket(struct daemon *d)
     return 0;
 }
 
-/*
- * SIGHUP: the log level from the configuration file; then the roster file and the key
- * file the store names (after a rotation), checked, and a new connection with them. When
- * they do not load, the daemon goes on with what it has.
- */
-static void
-reload(struct daemon *d)
+/* A new connection to the hub with the keys in use, replacing the old one; when it cannot
+ * be set up, the old one stays. what names the cause in the log. */
+static int
+relink(struct daemon *d, const char *what)
 {
     void *zctx = d->zctx, *sock = d->sock, *mon = d->mon;
-    char err[512];
     int rc;
 
-    node_conf_reload();
-    if (node_reload(&d->n, err, sizeof err) != 0) {
-        cps_log(CPS_LOG_ERR, "reload: %s; keeping the key and roster in use", err);
-        return;
-    }
     d->zctx = d->sock = d->mon = NULL;
     if ((rc = setup_socket(d)) != 0) {
-        cps_log(CPS_LOG_ERR, "reload: zeromq: %s; keeping the connection in use",
+        cps_log(CPS_LOG_ERR, "%s: zeromq: %s; keeping the connection in use", what,
                 zmq_strerror(-rc));
         if (d->mon != NULL)
             zmq_close(d->mon);
@@ -512,18 +522,39 @@ reload(struct daemon *d)
         d->zctx = zctx;
         d->sock = sock;
         d->mon = mon;
-        return;
+        return rc;
     }
     zmq_socket_monitor(sock, NULL, 0); /* before its reader closes: see done: below */
     zmq_close(mon);
     zmq_close(sock);
     zmq_ctx_term(zctx);
-    cps_replay_hub_verifier(d->n.roster, &d->rep.hub);
     d->welcomed = false; /* HELLO on the new connection; what was in flight is sent again */
     d->last_hello_ms = 0;
     d->hello_retry_ms = HELLO_RETRY_MS;
     d->next_send = d->last_acked + 1;
     d->pull_out = false;
+    d->relink_ms = 0;
+    return 0;
+}
+
+/*
+ * SIGHUP: the log level from the configuration file; then the roster file and the key
+ * file the store names (after a rotation), checked, and a new connection with them. When
+ * they do not load, the daemon goes on with what it has.
+ */
+static void
+reload(struct daemon *d)
+{
+    char err[512];
+
+    node_conf_reload();
+    if (node_reload(&d->n, err, sizeof err) != 0) {
+        cps_log(CPS_LOG_ERR, "reload: %s; keeping the key and roster in use", err);
+        return;
+    }
+    if (relink(d, "reload") != 0)
+        return;
+    cps_replay_hub_verifier(d->n.roster, &d->rep.hub);
     cps_log(CPS_LOG_INFO, "reload: roster serial=%" PRIu64 " key=%s hub=%s", d->n.roster->serial,
             d->n.key_path, d->n.hub);
 }
@@ -654,6 +685,7 @@ cmd_run_main(int argc, char **argv)
     d.next_send = d.last_acked + 1;
     d.ack_max = d.last_acked;
     d.hello_retry_ms = HELLO_RETRY_MS;
+    d.relink_wait_ms = RELINK_MIN_MS;
     d.pause_ms = PAUSE_MIN_MS;
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
@@ -689,6 +721,13 @@ cmd_run_main(int argc, char **argv)
         if (reload_requested) {
             reload_requested = 0;
             reload(&d);
+            items[0].socket = d.sock;
+            items[1].socket = d.mon;
+        }
+        if (d.relink_ms != 0 && now >= d.relink_ms) {
+            cps_log(CPS_LOG_INFO, "connecting to the hub anew after its refusal");
+            if (relink(&d, "reconnect") != 0)
+                d.relink_ms = now + d.relink_wait_ms;
             items[0].socket = d.sock;
             items[1].socket = d.mon;
         }

@@ -36,7 +36,22 @@ kill -TERM "$PID_P01"; wait "$PID_P01" || fail "P01 did not stop cleanly"
     --status active --pub "$("$KEYS" pub "$WORK/keys/P01-new.key")" --name "Demo partner P01" 2>/dev/null
 "$KEYS" roster add "$WORK/roster.txt" --replace --id P03 --country IT --type research-institute \
     --status revoked --pub "$("$KEYS" pub "$WORK/keys/P03.key")" --name "Demo partner P03" 2>/dev/null
+# ... and P04 joins in the same change
+"$KEYS" gen "$WORK/keys/P04.key" >/dev/null
+"$KEYS" roster add "$WORK/roster.txt" --id P04 --country AT --type university --status active \
+    --pub "$("$KEYS" pub "$WORK/keys/P04.key")" --name "Demo partner P04" 2>/dev/null
 "$KEYS" roster sign "$WORK/roster.txt" --key "$WORK/keys/programme.key" --name ClusterPoliSEE
+
+# P04's node starts with the new roster before the hub has logged it: the hub refuses its
+# key. It must connect by itself once the change is logged, without a restart.
+init_node "$WORK" P04 "$PORT"
+"$NODE" put --dir "$WORK/P04" cluster P04/P04-C001 "$(demo_cluster P04 1)" >/dev/null
+start_node "$WORK" P04
+deadline=$((SECONDS + 30))
+until "$NODE" status --dir "$WORK/P04" | jq -e '.last_error // "" | test("refused this node")' >/dev/null; do
+    [ $SECONDS -ge $deadline ] && fail "the hub did not refuse P04 before the change"
+    sleep 0.2
+done
 rc=0; "$HUB" programme --dir "$WORK/hub" --key "$WORK/keys/P01.key" roster "$WORK/roster.txt" 2>/dev/null || rc=$?
 [ "$rc" -eq 1 ] || fail "a partner key must not log a roster change (exit $rc)"
 "$HUB" programme --dir "$WORK/hub" --key "$WORK/keys/programme.key" roster "$WORK/roster.txt"
@@ -73,6 +88,9 @@ rc=0; "$NODE" rekey --dir "$WORK/P01" --key "$WORK/keys/P01.key" --roster "$WORK
 "$NODE" rekey --dir "$WORK/P01" --key "$WORK/keys/P01-new.key" --roster "$WORK/roster.txt"
 start_node "$WORK" P01
 wait_drained "$WORK" 60 P01 P02 || fail "P01's re-signed updates were not delivered"
+wait_drained "$WORK" 60 P04 || fail "P04 did not connect once the roster change was logged"
+grep -q "connecting to the hub anew" "$WORK/P04.log" || fail "P04 did not reconnect by itself"
+[ "$("$HUB" export --dir "$WORK/hub" --partner P04 | wc -l)" -eq 1 ] || fail "P04 records"
 [ "$("$HUB" export --dir "$WORK/hub" --partner P01 | wc -l)" -eq 80 ] || fail "P01 records"
 
 # hub, replicas and auditor agree: old entries verify with the old key, new with the new
@@ -87,4 +105,5 @@ until [ "$("$NODE" status --dir "$WORK/P02" | jq .replica.entries)" -ge "$size" 
 done
 "$NODE" status --dir "$WORK/P02" | jq -e '.replica.hub_trusted' >/dev/null || fail "P02 distrusts"
 "$NODE" verify --dir "$WORK/P02" >/dev/null || fail "P02 replica"
-echo "rotate: P01 rotated (3 queued updates re-signed), P03 revoked, old key refused; audit ok"
+echo "rotate: P01 rotated (3 queued updates re-signed), P03 revoked, old key refused, P04 joined" \
+    "without a node restart; audit ok"

@@ -30,7 +30,7 @@ for id in "${ids[@]}"; do start_node "$WORK" "$id"; npids+=("$NODE_PID"); done
 full_logged() { grep -q 'store: group of .* not committed: store full' "$WORK/hub.log"; }
 wait_until 180 "the hub reports its store full" full_logged
 echo "the hub says: $(grep -m1 'not committed: store full' "$WORK/hub.log" | cut -d' ' -f2-)"
-grep -q 'not committed: store full.*(enlarge the map: cps-hub run --map-size MIB)' "$WORK/hub.log" ||
+grep -q 'not committed: store full (restart with a larger map: cps-hub run --map-size MIB)$' "$WORK/hub.log" ||
     fail "the store-full error does not tell the operator what to do"
 
 # full, and the nodes keep writing (new keys only)

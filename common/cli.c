@@ -19,6 +19,7 @@
 #include <jansson.h>
 
 #include "cps/cli.h"
+#include "cps/config.h"
 #include "cps/crypto.h"
 #include "cps/log.h"
 #include "cps/roster.h"
@@ -442,4 +443,124 @@ cps_cli_dir_load(struct cps_roster **roster, struct cps_keys **keys, const char 
         return rc;
     }
     return 0;
+}
+
+/* ---- config check|show ---- */
+
+static void
+config_usage(const struct cps_cli_config_role *r, FILE *f)
+{
+    fprintf(f,
+            "Usage: %s config check [--config FILE]\n"
+            "       %s config show [--config FILE]\n"
+            "check: read FILE (default $%s, else %s) and report every\n"
+            "  problem as FILE:LINE: problem (a line that is not '[section]' or 'key = value',\n"
+            "  an unknown section or key, a key set twice, a bad value); exit 1 when any.\n"
+            "show: write the settings FILE gives over the defaults, as a configuration file with\n"
+            "  every key, its option and what it is for (a template to start from).\n"
+            "Paths in a file must be absolute; the command-line option named beside each key wins\n"
+            "over it. Examples:\n"
+            "  %s config check --config %s\n"
+            "  %s config show > %s\n",
+            r->prog, r->prog, r->env, r->default_path, r->prog, r->default_path, r->prog,
+            r->file_name);
+}
+
+static void
+config_report(void *arg, const char *path, unsigned line, const char *msg)
+{
+    if (arg != NULL)
+        cps_cli_error(arg, "%s:%u: %s", path, line, msg);
+    else
+        cps_log(CPS_LOG_ERR, "config: %s:%u: %s", path, line, msg);
+}
+
+const char *
+cps_cli_config_path(const struct cps_cli_config_role *r, const char *given)
+{
+    const char *e;
+
+    if (given != NULL)
+        return given;
+    if ((e = getenv(r->env)) != NULL && *e != 0)
+        return e;
+    return access(r->default_path, F_OK) == 0 ? r->default_path : NULL;
+}
+
+int
+cps_cli_config_read(const struct cps_cli_config_role *r, const char *path, void *conf,
+                    const char *prog, unsigned *problems)
+{
+    return cps_config_read(path, r->keys, r->n_keys, conf, config_report, (void *)prog,
+                           problems);
+}
+
+int
+cps_cli_config_main(const struct cps_cli_config_role *r, void *conf, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "config", required_argument, NULL, 'C' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    const char *path = NULL, *what;
+    char prog[64];
+    unsigned problems = 0;
+    bool check;
+    int c, rc;
+
+    if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+        config_usage(r, stdout);
+        return CPS_EXIT_OK;
+    }
+    if (argc < 2 || (strcmp(argv[1], "check") != 0 && strcmp(argv[1], "show") != 0)) {
+        config_usage(r, stderr);
+        return CPS_EXIT_USAGE;
+    }
+    what = argv[1];
+    check = strcmp(what, "check") == 0;
+    snprintf(prog, sizeof prog, "%s config %s", r->prog, what);
+    argc--;
+    argv++;
+    while ((c = getopt_long(argc, argv, "C:h", opts, NULL)) != -1) {
+        if (c == 'C') {
+            path = optarg;
+        } else if (c == 'h') {
+            config_usage(r, stdout);
+            return CPS_EXIT_OK;
+        } else {
+            config_usage(r, stderr);
+            return CPS_EXIT_USAGE;
+        }
+    }
+    if (optind != argc) {
+        config_usage(r, stderr);
+        return CPS_EXIT_USAGE;
+    }
+    if ((path = cps_cli_config_path(r, path)) == NULL) {
+        if (check) {
+            cps_cli_error(prog, "no configuration file (give --config FILE; there is none at %s)",
+                          r->default_path);
+            return CPS_EXIT_USAGE;
+        }
+    } else {
+        rc = cps_cli_config_read(r, path, conf, prog, &problems);
+        if (rc != 0 && rc != CPS_EMALFORMED) {
+            cps_cli_error(prog, "%s: %s", path, cps_strerror(rc));
+            return CPS_EXIT_USAGE;
+        }
+        if (rc != 0) {
+            cps_cli_error(prog, "%s: %u problem%s", path, problems, problems == 1 ? "" : "s");
+            return CPS_EXIT_NO;
+        }
+    }
+    if (check) {
+        printf("%s: ok\n", path);
+        return CPS_EXIT_OK;
+    }
+    if ((rc = cps_config_write(stdout, r->keys, r->n_keys, conf)) != 0) {
+        cps_cli_error(prog, "%s", cps_strerror(rc));
+        return CPS_EXIT_USAGE;
+    }
+    return CPS_EXIT_OK;
 }

@@ -42,6 +42,11 @@ const struct cps_config_key hub_conf_keys[] = {
       "seconds before a silent or stuck partner counts as stalled (status, metrics)" },
 };
 const size_t hub_conf_n_keys = sizeof hub_conf_keys / sizeof hub_conf_keys[0];
+const struct cps_cli_config_role hub_conf_role = {
+    .prog = HUB_PROG, .env = HUB_CONF_ENV, .default_path = HUB_CONF_DEFAULT,
+    .file_name = "hub.conf", .keys = hub_conf_keys,
+    .n_keys = sizeof hub_conf_keys / sizeof hub_conf_keys[0],
+};
 
 static const char *const level_names[] = { "err", "warn", "info", "debug" };
 
@@ -58,40 +63,10 @@ hub_conf_defaults(struct hub_conf *cf)
     cf->stale_after = HUB_STALE_DEFAULT;
 }
 
-struct report_ctx {
-    const char *prog;
-    bool to_log;
-};
-
-static void
-report(void *arg, const char *path, unsigned line, const char *msg)
-{
-    const struct report_ctx *r = arg;
-
-    if (r->to_log)
-        cps_log(CPS_LOG_ERR, "config: %s:%u: %s", path, line, msg);
-    else
-        cps_cli_error(r->prog, "%s:%u: %s", path, line, msg);
-}
-
-/* The file to read: given, else $CPS_HUB_CONFIG, else the default one if it exists. */
-static const char *
-conf_path(const char *given)
-{
-    const char *e;
-
-    if (given != NULL)
-        return given;
-    if ((e = getenv(HUB_CONF_ENV)) != NULL && *e != 0)
-        return e;
-    return access(HUB_CONF_DEFAULT, F_OK) == 0 ? HUB_CONF_DEFAULT : NULL;
-}
-
 int
 hub_conf_load(struct hub_conf *cf, int argc, char **argv, const char *shortopts,
               const struct option *longopts, const char *prog)
 {
-    struct report_ctx r = { prog, false };
     const char *given, *path, *e;
     bool seen[256];
     unsigned problems;
@@ -99,12 +74,12 @@ hub_conf_load(struct hub_conf *cf, int argc, char **argv, const char *shortopts,
 
     hub_conf_defaults(cf);
     cps_config_scan_args(argc, argv, shortopts, longopts, 'C', &given, seen);
-    if ((path = conf_path(given)) != NULL) {
+    if ((path = cps_cli_config_path(&hub_conf_role, given)) != NULL) {
         if (strlen(path) >= sizeof cf->path) {
             cps_cli_error(prog, "%s: path too long", path);
             return CPS_EXIT_USAGE;
         }
-        rc = cps_config_read(path, hub_conf_keys, hub_conf_n_keys, cf, report, &r, &problems);
+        rc = cps_cli_config_read(&hub_conf_role, path, cf, prog, &problems);
         if (rc != 0 && rc != CPS_EMALFORMED) {
             cps_cli_error(prog, "%s: %s", path, cps_strerror(rc));
             return CPS_EXIT_USAGE;
@@ -134,7 +109,7 @@ hub_conf_dir(void)
         /* a command without --config: the default file, if any, for its dir only */
         hub_conf_defaults(&active);
         active_loaded = true;
-        if ((path = conf_path(NULL)) != NULL) {
+        if ((path = cps_cli_config_path(&hub_conf_role, NULL)) != NULL) {
             hub_conf_defaults(&cf);
             if (cps_config_read(path, hub_conf_keys, hub_conf_n_keys, &cf, NULL, NULL,
                                 &problems) == 0)
@@ -147,7 +122,6 @@ hub_conf_dir(void)
 void
 hub_conf_reload(void)
 {
-    struct report_ctx r = { "cps-hub", true };
     struct hub_conf cf;
     unsigned problems;
     int rc;
@@ -158,8 +132,7 @@ hub_conf_reload(void)
         return;
     }
     hub_conf_defaults(&cf);
-    if ((rc = cps_config_read(active.path, hub_conf_keys, hub_conf_n_keys, &cf, report, &r,
-                              &problems)) != 0) {
+    if ((rc = cps_cli_config_read(&hub_conf_role, active.path, &cf, NULL, &problems)) != 0) {
         cps_log(CPS_LOG_ERR, "reload: %s: %s; nothing changed", active.path,
                 rc == CPS_EMALFORMED ? "problems above" : cps_strerror(rc));
         return;

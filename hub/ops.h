@@ -40,6 +40,8 @@ struct hub_conf {
 
 extern const struct cps_config_key hub_conf_keys[];
 extern const size_t hub_conf_n_keys;
+/* the configuration file: its keys, variable and default path */
+extern const struct cps_cli_config_role hub_conf_role;
 
 void hub_conf_defaults(struct hub_conf *cf);
 

@@ -44,6 +44,11 @@ const struct cps_config_key node_conf_keys[] = {
       "seconds before queued updates or silence count as stalled (status)" },
 };
 const size_t node_conf_n_keys = sizeof node_conf_keys / sizeof node_conf_keys[0];
+const struct cps_cli_config_role node_conf_role = {
+    .prog = NODE_PROG, .env = NODE_CONF_ENV, .default_path = NODE_CONF_DEFAULT,
+    .file_name = "node.conf", .keys = node_conf_keys,
+    .n_keys = sizeof node_conf_keys / sizeof node_conf_keys[0],
+};
 
 static const char *const level_names[] = { "err", "warn", "info", "debug" };
 
@@ -61,39 +66,10 @@ node_conf_defaults(struct node_conf *cf)
     cf->stale_after = NODE_STALE_DEFAULT;
 }
 
-struct report_ctx {
-    const char *prog;
-    bool to_log;
-};
-
-static void
-report(void *arg, const char *path, unsigned line, const char *msg)
-{
-    const struct report_ctx *r = arg;
-
-    if (r->to_log)
-        cps_log(CPS_LOG_ERR, "config: %s:%u: %s", path, line, msg);
-    else
-        cps_cli_error(r->prog, "%s:%u: %s", path, line, msg);
-}
-
-static const char *
-conf_path(const char *given)
-{
-    const char *e;
-
-    if (given != NULL)
-        return given;
-    if ((e = getenv(NODE_CONF_ENV)) != NULL && *e != 0)
-        return e;
-    return access(NODE_CONF_DEFAULT, F_OK) == 0 ? NODE_CONF_DEFAULT : NULL;
-}
-
 int
 node_conf_load(struct node_conf *cf, int argc, char **argv, const char *shortopts,
                const struct option *longopts, const char *prog)
 {
-    struct report_ctx r = { prog, false };
     const char *given, *path, *e;
     bool seen[256];
     unsigned problems;
@@ -101,13 +77,12 @@ node_conf_load(struct node_conf *cf, int argc, char **argv, const char *shortopt
 
     node_conf_defaults(cf);
     cps_config_scan_args(argc, argv, shortopts, longopts, 'C', &given, seen);
-    if ((path = conf_path(given)) != NULL) {
+    if ((path = cps_cli_config_path(&node_conf_role, given)) != NULL) {
         if (strlen(path) >= sizeof cf->path) {
             cps_cli_error(prog, "%s: path too long", path);
             return CPS_EXIT_USAGE;
         }
-        rc = cps_config_read(path, node_conf_keys, node_conf_n_keys, cf, report, &r,
-                             &problems);
+        rc = cps_cli_config_read(&node_conf_role, path, cf, prog, &problems);
         if (rc != 0 && rc != CPS_EMALFORMED) {
             cps_cli_error(prog, "%s: %s", path, cps_strerror(rc));
             return CPS_EXIT_USAGE;
@@ -177,7 +152,7 @@ node_conf_dir(void)
         /* a command without --config: the default file, if any, for its dir only */
         node_conf_defaults(&active);
         active_loaded = true;
-        if ((path = conf_path(NULL)) != NULL) {
+        if ((path = cps_cli_config_path(&node_conf_role, NULL)) != NULL) {
             node_conf_defaults(&cf);
             if (cps_config_read(path, node_conf_keys, node_conf_n_keys, &cf, NULL, NULL,
                                 &problems) == 0)
@@ -190,7 +165,6 @@ node_conf_dir(void)
 void
 node_conf_reload(void)
 {
-    struct report_ctx r = { "cps-node", true };
     struct node_conf cf;
     unsigned problems;
     int rc;
@@ -198,8 +172,7 @@ node_conf_reload(void)
     if (!active_loaded || active.path[0] == 0)
         return;
     node_conf_defaults(&cf);
-    if ((rc = cps_config_read(active.path, node_conf_keys, node_conf_n_keys, &cf, report, &r,
-                              &problems)) != 0) {
+    if ((rc = cps_cli_config_read(&node_conf_role, active.path, &cf, NULL, &problems)) != 0) {
         cps_log(CPS_LOG_ERR, "reload: %s: %s; log level unchanged", active.path,
                 rc == CPS_EMALFORMED ? "problems above" : cps_strerror(rc));
         return;

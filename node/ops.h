@@ -38,6 +38,8 @@ struct node_conf {
 
 extern const struct cps_config_key node_conf_keys[];
 extern const size_t node_conf_n_keys;
+/* the configuration file: its keys, variable and default path */
+extern const struct cps_cli_config_role node_conf_role;
 
 void node_conf_defaults(struct node_conf *cf);
 

@@ -122,4 +122,33 @@ CPS_MUST_CHECK int cps_cli_dir_load(struct cps_roster **roster, struct cps_keys 
                                     const char *abs_dir, const char *vkey, const char *key_path,
                                     char *err, size_t err_len);
 
+/* One binary's configuration file, for its `config check|show` subcommand. */
+struct cps_cli_config_role {
+    const char *prog;         /* "cps-hub" */
+    const char *env;          /* the variable naming the file: "CPS_HUB_CONFIG" */
+    const char *default_path; /* read when it exists: "/etc/cps/hub.conf" */
+    const char *file_name;    /* in the examples: "hub.conf" */
+    const struct cps_config_key *keys;
+    size_t n_keys;
+};
+
+/* The file to read: given, else $env, else default_path when it exists; NULL: none. */
+const char *cps_cli_config_path(const struct cps_cli_config_role *role, const char *given);
+
+/*
+ * Read the file at path into conf, reporting each problem as "prog: FILE:LINE: problem" on
+ * stderr or, with prog NULL, as an error log line "config: FILE:LINE: problem". Returns as
+ * cps_config_read does.
+ */
+CPS_MUST_CHECK int cps_cli_config_read(const struct cps_cli_config_role *role, const char *path,
+                                       void *conf, const char *prog, unsigned *problems);
+
+/*
+ * `PROG config check|show [--config FILE]` (argv[0] is "config"): check reports every
+ * problem of FILE as FILE:LINE (exit 1 when any); show writes the settings FILE gives over
+ * the defaults (conf holds them) as a complete configuration file on stdout.
+ */
+int cps_cli_config_main(const struct cps_cli_config_role *role, void *conf, int argc,
+                        char **argv);
+
 #endif

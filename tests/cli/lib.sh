@@ -154,6 +154,16 @@ start_node() {
     PIDS+=("$NODE_PID")
 }
 
+# wait_until TIMEOUT WHAT CMD...: until CMD succeeds, or fail after TIMEOUT seconds.
+wait_until() {
+    local timeout=$1 what=$2; shift 2
+    local deadline=$((SECONDS + timeout))
+    until "$@"; do
+        [ $SECONDS -ge $deadline ] && fail "timed out after ${timeout} s: $what"
+        sleep 0.1
+    done
+}
+
 # outbox_depth DIR ID
 outbox_depth() { "$NODE" status --dir "$1/$2" | jq -r .outbox_depth; }
 

@@ -74,16 +74,6 @@ rand() { echo $(( $1 + RANDOM % ($2 - $1 + 1) )); }
 # sleep_ms MS
 sleep_ms() { sleep "$(printf '%d.%03d' $(($1 / 1000)) $(($1 % 1000)))"; }
 
-# wait_until TIMEOUT WHAT CMD...: until CMD succeeds, or fail after TIMEOUT seconds.
-wait_until() {
-    local timeout=$1 what=$2; shift 2
-    local deadline=$((SECONDS + timeout))
-    until "$@"; do
-        [ $SECONDS -ge $deadline ] && fail "timed out after ${timeout} s: $what"
-        sleep 0.1
-    done
-}
-
 hub_json() { "$HUB" status --dir "$WORK/hub"; }
 hub_size() { hub_json | jq .log_size; }
 # hub_seq ID: the last seq the hub logged for ID

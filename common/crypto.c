@@ -3,9 +3,10 @@
  * crypto: the only module that touches libsodium. It owns the key file format (tag, version,
  * key id, seed, BLAKE2b checksum), the derivation of the three subkeys (signing, sealing,
  * CURVE) from one seed with crypto_kdf, Ed25519 signatures with a domain prefix, sealing
- * with crypto_box, SHA-256 and base64. SHA-256 alone comes from OpenSSL's libcrypto, which
- * uses the CPU's SHA extensions (about 5x libsodium's portable code here: every update is
- * hashed whole twice on the hub's hot path); it never sees a secret. Secret material lives
+ * with crypto_box, SHA-256 and base64. SHA-256 alone comes from Nettle, which uses the
+ * CPU's SHA extensions (3.4x libsodium's portable code here: every update is hashed whole
+ * twice on the hub's hot path) and, unlike OpenSSL's libcrypto (as fast, but 3 MiB more
+ * resident in every process), keeps a node small; it never sees a secret. Secret material lives
  * only in sodium_malloc memory (struct cps_keys, read-only once derived, and its cache of
  * crypto_box shared keys) and in stack buffers wiped at the single exit label of each
  * function. Key ids name keys; key bytes are never formatted for humans here.
@@ -21,7 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
+#include <nettle/sha2.h>
 #include <sodium.h>
 
 #include "cps/crypto.h"
@@ -68,33 +69,11 @@ struct cps_keys {
     struct boxcache *cache; /* the pointer is read-only, what it points to is not */
 };
 
-/* SHA-256 and ChaCha20 fetched once (an implicit fetch per use costs a lock and a
- * lookup); NULL until cps_crypto_init, and the implicit fetch is used meanwhile */
-static EVP_MD *sha256_md;
-static EVP_CIPHER *chacha20_cipher;
-
 int
 cps_crypto_init(void)
 {
     /* 0 on first success, 1 when already initialised, -1 on failure */
-    if (sodium_init() < 0)
-        return CPS_EINTERNAL;
-    /* first call wins; a failed fetch leaves the implicit one, which is only slower */
-    if (__atomic_load_n(&sha256_md, __ATOMIC_ACQUIRE) == NULL) {
-        EVP_MD *md = EVP_MD_fetch(NULL, "SHA256", NULL), *none = NULL;
-
-        if (md != NULL && !__atomic_compare_exchange_n(&sha256_md, &none, md, false,
-                                                       __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
-            EVP_MD_free(md);
-    }
-    if (__atomic_load_n(&chacha20_cipher, __ATOMIC_ACQUIRE) == NULL) {
-        EVP_CIPHER *c = EVP_CIPHER_fetch(NULL, "ChaCha20", NULL), *none = NULL;
-
-        if (c != NULL && !__atomic_compare_exchange_n(&chacha20_cipher, &none, c, false,
-                                                      __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
-            EVP_CIPHER_free(c);
-    }
-    return 0;
+    return sodium_init() < 0 ? CPS_EINTERNAL : 0;
 }
 
 /* Fill k from seed. k is writable sodium_malloc memory; sub is wiped on every path. */
@@ -613,22 +592,7 @@ void
 cps_crypto_expand(const uint8_t key[CPS_CRYPTO_HASH_BYTES], uint8_t *out, size_t len)
 {
     static const uint8_t nonce[crypto_stream_chacha20_NONCEBYTES]; /* one stream per key */
-    static const uint8_t iv[16];    /* libcrypto's: 32-bit block counter 0, then nonce 0 */
-    const EVP_CIPHER *cipher = __atomic_load_n(&chacha20_cipher, __ATOMIC_ACQUIRE);
-    EVP_CIPHER_CTX *ctx;
-    int n = 0, ok;
 
-    /* libcrypto's ChaCha20 (AVX-512 here, 1.6x libsodium's for the 2 KiB of one record's
-     * digest lanes) gives the same keystream while the block counter fits in 32 bits */
-    if (len <= (size_t)INT_MAX && (ctx = EVP_CIPHER_CTX_new()) != NULL) {
-        memset(out, 0, len);
-        ok = EVP_EncryptInit_ex2(ctx, cipher != NULL ? cipher : EVP_chacha20(), key, iv,
-                                 NULL) == 1 &&
-             EVP_EncryptUpdate(ctx, out, &n, out, (int)len) == 1 && (size_t)n == len;
-        EVP_CIPHER_CTX_free(ctx);
-        if (ok)
-            return;
-    }
     crypto_stream_chacha20(out, len, nonce, key);
 }
 
@@ -636,22 +600,11 @@ void
 cps_crypto_sha256_parts(const struct cps_crypto_part *parts, size_t n,
                         uint8_t out[CPS_CRYPTO_HASH_BYTES])
 {
-    const EVP_MD *md = __atomic_load_n(&sha256_md, __ATOMIC_ACQUIRE);
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    crypto_hash_sha256_state st;
+    struct sha256_ctx ctx;
     size_t i;
-    int ok;
 
-    ok = ctx != NULL && EVP_DigestInit_ex2(ctx, md != NULL ? md : EVP_sha256(), NULL) == 1;
-    for (i = 0; ok && i < n; i++)
-        ok = EVP_DigestUpdate(ctx, parts[i].data, parts[i].len) == 1;
-    ok = ok && EVP_DigestFinal_ex(ctx, out, NULL) == 1;
-    EVP_MD_CTX_free(ctx);
-    if (ok)
-        return;
-    /* libcrypto out of memory: the same digest from libsodium, only slower */
-    crypto_hash_sha256_init(&st);
+    sha256_init(&ctx);
     for (i = 0; i < n; i++)
-        crypto_hash_sha256_update(&st, parts[i].data, parts[i].len);
-    crypto_hash_sha256_final(&st, out);
+        sha256_update(&ctx, parts[i].len, parts[i].data);
+    sha256_digest(&ctx, SHA256_DIGEST_SIZE, out);
 }

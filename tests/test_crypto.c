@@ -376,8 +376,8 @@ test_seal(void)
     cps_crypto_keys_free(&other);
 }
 
-/* The digest lanes' expansion is the ChaCha20 keystream with a zero nonce, whichever
- * library computes it: the RFC 7539 zero-key block, and libsodium's stream, byte for byte. */
+/* The digest lanes' expansion is the ChaCha20 keystream with a zero nonce: the RFC 7539
+ * zero-key block, and libsodium's stream, byte for byte. */
 static void
 test_expand(void)
 {

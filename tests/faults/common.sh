@@ -114,7 +114,7 @@ import_chunk() {
 writer() {
     local id=$1 records=$2 round=0
     (
-        RANDOM=$(( SEED + ${id#P} * 7919 ))
+        RANDOM=$(( SEED + 10#${id#P} * 7919 ))
         while [ ! -e "$WORK/stop" ]; do
             round=$((round + 1))
             n=$(rand 20 200)

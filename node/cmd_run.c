@@ -7,6 +7,7 @@
  * exact. The CLI writes the outbox concurrently; the daemon polls it.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -696,12 +697,15 @@ cmd_run_main(int argc, char **argv)
         rc = CPS_EXIT_USAGE;
         goto done;
     }
-    /* a change the CLI commits modifies data.mdb: wake on it instead of waiting for the
-     * next poll round (without inotify the round still catches it, POLL_MS later) */
+    /* after each commit, node_write writes to NODE_WAKE_FILE: wake on it instead of waiting
+     * for the next poll round (without inotify the round still catches it, POLL_MS later) */
     {
         char path[PATH_MAX + 32];
+        int fd;
 
-        snprintf(path, sizeof path, "%s/data.mdb", d.n.dir);
+        snprintf(path, sizeof path, "%s/" NODE_WAKE_FILE, d.n.dir);
+        if ((fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600)) >= 0)
+            close(fd);
         if ((d.wake = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) >= 0 &&
             inotify_add_watch(d.wake, path, IN_MODIFY) < 0) {
             close(d.wake);

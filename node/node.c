@@ -97,6 +97,23 @@ to_outbox(void *arg, const struct cps_update *up, char *err, size_t err_len)
     return rc;
 }
 
+/* Tell a running daemon that the outbox grew (NODE_WAKE_FILE); without one, or when the
+ * file cannot be written, the daemon finds the update at its next poll round. */
+static void
+wake_daemon(const struct node *n)
+{
+    char path[PATH_MAX + 32];
+    int fd;
+
+    snprintf(path, sizeof path, "%s/" NODE_WAKE_FILE, n->dir);
+    if ((fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600)) < 0)
+        return;
+    if (pwrite(fd, "\n", 1, 0) != 1) {
+        /* nothing to undo: only the wake-up is late */
+    }
+    close(fd);
+}
+
 int
 node_write(struct node *n, cps_batch_next_fn next, void *arg, struct cps_batch *b, char *err,
            size_t err_len)
@@ -127,6 +144,7 @@ node_write(struct node *n, cps_batch_next_fn next, void *arg, struct cps_batch *
         snprintf(err, err_len, "store: %s", cps_strerror(rc));
         goto fail;
     }
+    wake_daemon(n);
     return 0;
 fail:
     cps_store_abort(&txn);

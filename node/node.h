@@ -48,6 +48,11 @@ void node_close(struct node *n);
  * wants); node_write fills in the rest, and b's counters say what was written.
  * Returns 0 or an error with err set.
  */
+/* The file a running daemon watches (inotify): node_write writes a byte to it after each
+ * commit. The store itself cannot tell: its writes go through a memory map, which inotify
+ * does not see. */
+#define NODE_WAKE_FILE "wake"
+
 int node_write(struct node *n, cps_batch_next_fn next, void *arg, struct cps_batch *b,
                char *err, size_t err_len);
 

@@ -7,6 +7,9 @@
 #include <lmdb.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 
 #include "cps/store.h"
 
@@ -21,6 +24,7 @@ static const char *const db_names[CPS_DB_COUNT] = {
 struct cps_store {
     MDB_env *env;
     MDB_dbi dbi[CPS_DB_COUNT];
+    void *map; /* where LMDB mapped data.mdb (for cps_store_trim); NULL: not found */
 };
 
 struct cps_txn {
@@ -67,6 +71,42 @@ cps_store_close(struct cps_store **st)
     *st = NULL;
 }
 
+void
+cps_store_trim(struct cps_store *st)
+{
+    MDB_envinfo info;
+    MDB_stat stat;
+
+    if (st->map == NULL || mdb_env_info(st->env, &info) != 0 ||
+        mdb_env_stat(st->env, &stat) != 0)
+        return;
+    /* only the part of the map the file uses; a failure only leaves the pages resident */
+    (void)madvise(st->map, (info.me_last_pgno + 1) * (size_t)stat.ms_psize, MADV_DONTNEED);
+}
+
+/* LMDB keeps where it mapped the file to itself (mdb_env_info tells only a fixed map's
+ * address): find the mapping of data.mdb, by inode, in /proc/self/maps. */
+static void *
+find_map(MDB_env *env)
+{
+    unsigned long long lo, hi, ino;
+    struct stat sb;
+    char line[4096];
+    void *map = NULL;
+    FILE *f;
+    int fd;
+
+    if (mdb_env_get_fd(env, &fd) != 0 || fstat(fd, &sb) != 0 ||
+        (f = fopen("/proc/self/maps", "re")) == NULL)
+        return NULL;
+    while (map == NULL && fgets(line, sizeof line, f) != NULL)
+        if (sscanf(line, "%llx-%llx %*s %*s %*s %llu", &lo, &hi, &ino) == 3 &&
+            ino == (unsigned long long)sb.st_ino && hi - lo > 4096)
+            map = (void *)(uintptr_t)lo;
+    fclose(f);
+    return map;
+}
+
 int
 cps_store_open(struct cps_store **out, const char *dir, size_t map_size)
 {
@@ -104,6 +144,7 @@ cps_store_open_flags(struct cps_store **out, const char *dir, size_t map_size, u
             (rc = mdb_env_set_mapsize(st->env, CPS_STORE_DEFAULT_MAP)) != 0)
             goto fail;
     }
+    st->map = find_map(st->env);
     if ((rc = mdb_txn_begin(st->env, NULL, 0, &txn)) != 0)
         goto fail;
     for (i = 0; i < CPS_DB_COUNT; i++)

@@ -37,6 +37,8 @@
 #define PULL_IDLE_MS 1000     /* caught up: look for new entries this often */
 #define PULL_TIMEOUT_MS 10000 /* no ENTRIES for a PULL: ask again */
 #define MONITOR_ENDPOINT "inproc://cps-node-monitor"
+#define TRIM_OPS 16       /* give back the store's resident pages after this many updates */
+#define TRIM_MS 1000      /* ... or entries, or this long after the first of fewer */
 #define RELINK_MIN_MS 1000  /* hub refused this key: connect anew after this; doubles */
 #define RELINK_MAX_MS 30000 /* up to this */
 
@@ -69,6 +71,9 @@ struct daemon {
      * (0: not due) the daemon connects anew, every relink_wait_ms, doubling; a roster
      * change that activates the key on the hub is then picked up without a restart */
     uint64_t relink_ms, relink_wait_ms;
+    /* updates acked and entries replicated since the store was last trimmed: reading the
+     * outbox and writing the replica touch the whole store in turn (cps_store_trim) */
+    uint64_t trim_ops, trim_ms;
     /* acks gathered from one poll round, committed in one transaction */
     uint64_t ack_max;
     struct rejected {
@@ -244,6 +249,7 @@ commit_acks(struct daemon *d)
         (rc = cps_store_commit(&txn)) != 0)
         goto fail;
     cps_log(CPS_LOG_DEBUG, "acked up to seq=%" PRIu64, d->ack_max);
+    d->trim_ops += d->ack_max - d->last_acked;
     d->last_acked = d->ack_max;
     if (d->next_send <= d->last_acked)
         d->next_send = d->last_acked + 1;
@@ -421,6 +427,7 @@ read_messages(struct daemon *d, uint64_t now)
             break;
         case CPS_MSG_ENTRIES:
             on_entries(d, m, now);
+            d->trim_ops += m->n_entries;
             break;
         default:
             cps_log(CPS_LOG_WARN, "unexpected message type=%d from hub", (int)m->type);
@@ -727,6 +734,11 @@ cmd_run_main(int argc, char **argv)
             reload(&d);
             items[0].socket = d.sock;
             items[1].socket = d.mon;
+        }
+        if (d.trim_ops >= TRIM_OPS || (d.trim_ops > 0 && now - d.trim_ms >= TRIM_MS)) {
+            cps_store_trim(d.n.st);
+            d.trim_ops = 0;
+            d.trim_ms = now;
         }
         if (d.relink_ms != 0 && now >= d.relink_ms) {
             cps_log(CPS_LOG_INFO, "connecting to the hub anew after its refusal");

@@ -67,6 +67,15 @@ CPS_MUST_CHECK int cps_store_open_flags(struct cps_store **out, const char *dir,
 /* Close; NULL-safe; sets *st to NULL. All transactions must have ended. */
 void cps_store_close(struct cps_store **st);
 
+/*
+ * Give back the pages of the map this process has touched: they stay in the page cache
+ * (the map is shared with the file; what is dirty is not lost) and come back on the next
+ * read, at the cost of a minor fault. A long-running process that reads its whole store
+ * in turn (a node shipping its outbox) so keeps a resident size of what it uses now. Call
+ * with no transaction of this process open.
+ */
+void cps_store_trim(struct cps_store *st);
+
 /* Begin a transaction (write or read-only). */
 CPS_MUST_CHECK int cps_store_begin(struct cps_store *st, bool write, struct cps_txn **out);
 

@@ -401,7 +401,8 @@ cps_cli_dir_create(const char *prog, const char *abs_dir, const char *roster_tex
 
 int
 cps_cli_dir_open(struct cps_store **st, char *abs_dir, size_t abs_dir_len, const char *dir,
-                 const char *what, const char *prog, char *err, size_t err_len)
+                 const char *what, unsigned store_flags, const char *prog, char *err,
+                 size_t err_len)
 {
     char path[PATH_MAX + 32];
     int rc;
@@ -420,7 +421,7 @@ cps_cli_dir_open(struct cps_store **st, char *abs_dir, size_t abs_dir_len, const
         snprintf(err, err_len, "%s: not a %s directory (run '%s init' first)", abs_dir, what, prog);
         return -ENOENT;
     }
-    if ((rc = cps_store_open(st, abs_dir, 0)) != 0)
+    if ((rc = cps_store_open_flags(st, abs_dir, 0, store_flags)) != 0)
         snprintf(err, err_len, "%s: %s", abs_dir, cps_strerror(rc));
     return rc;
 }

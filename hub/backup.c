@@ -496,7 +496,8 @@ cmd_restore_main(int argc, char **argv)
         goto done;
     ret = CPS_EXIT_USAGE;
     /* no run before recover: see HUB_RESTORE_PENDING */
-    if ((rc = cps_store_open(&st, dir, 0)) != 0 || (rc = cps_store_begin(st, true, &txn)) != 0 ||
+    if ((rc = cps_store_open_flags(&st, dir, 0, HUB_STORE_FLAGS)) != 0 ||
+        (rc = cps_store_begin(st, true, &txn)) != 0 ||
         (rc = cps_store_meta_put(txn, HUB_RESTORE_PENDING, backup, strlen(backup))) != 0 ||
         (rc = cps_store_commit(&txn)) != 0) {
         cps_cli_error(prog, "%s: %s", dir, cps_strerror(rc));

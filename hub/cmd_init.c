@@ -105,7 +105,7 @@ cmd_init_main(int argc, char **argv)
         ret = rc;
         goto done;
     }
-    if ((rc = cps_store_open(&st, abs_dir, HUB_MAP_DEFAULT)) != 0 ||
+    if ((rc = cps_store_open_flags(&st, abs_dir, HUB_MAP_DEFAULT, HUB_STORE_FLAGS)) != 0 ||
         (rc = cps_store_begin(st, true, &txn)) != 0 ||
         (rc = cps_store_meta_put(txn, "programme", roster->programme,
                                  strlen(roster->programme))) != 0 ||

@@ -596,12 +596,13 @@ cmd_run_main(int argc, char **argv)
         cps_cli_error(HUB_PROG " run", "%s", err);
         return CPS_EXIT_USAGE;
     }
-    /* reopened: with the map size asked for, and with dirty pages on the heap (group
-     * commits are bounded by GROUP_MAX_BYTES; see cps_store_open_flags) */
-    cps_store_close(&h.st);
-    if ((rc = cps_store_open_flags(&h.st, h.dir, (size_t)map_mib << 20, 0)) != 0) {
-        cps_cli_error(HUB_PROG " run", "%s: %s", h.dir, cps_strerror(rc));
-        goto done;
+    if (map_mib != 0) {
+        cps_store_close(&h.st);
+        if ((rc = cps_store_open_flags(&h.st, h.dir, (size_t)map_mib << 20, HUB_STORE_FLAGS)) !=
+            0) {
+            cps_cli_error(HUB_PROG " run", "%s: %s", h.dir, cps_strerror(rc));
+            goto done;
+        }
     }
     if (listen == NULL)
         listen = h.listen;

@@ -95,8 +95,8 @@ hub_open(struct hub *h, const char *dir, bool with_keys, char *err, size_t err_l
     int rc;
 
     memset(h, 0, sizeof *h);
-    if ((rc = cps_cli_dir_open(&h->st, h->dir, sizeof h->dir, dir, "hub", HUB_PROG, err,
-                               err_len)) != 0)
+    if ((rc = cps_cli_dir_open(&h->st, h->dir, sizeof h->dir, dir, "hub", HUB_STORE_FLAGS,
+                               HUB_PROG, err, err_len)) != 0)
         return rc;
     if ((rc = cps_store_begin(h->st, false, &txn)) != 0 ||
         (rc = cps_store_meta_get_str(txn, "programme", h->programme, sizeof h->programme)) != 0 ||

@@ -24,6 +24,11 @@
 #define HUB_ZAP_DOMAIN "cps"
 #define HUB_LISTEN_DEFAULT "tcp://127.0.0.1:7700"
 #define HUB_MAP_DEFAULT ((size_t)8 << 30)
+/* Every process that opens the hub's store, the daemon and the commands beside it, keeps
+ * its dirty pages on the heap (cps_store_open_flags): the daemon's group commits are
+ * cheaper so, and LMDB wants all processes of one environment alike (processes with and
+ * without MDB_WRITEMAP can defeat each other's durability) */
+#define HUB_STORE_FLAGS 0u
 /* What the operator reads when the store is full, and what to do */
 #define HUB_STORE_FULL_HINT "store full (restart with a larger map: cps-hub run --map-size MIB)"
 

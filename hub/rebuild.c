@@ -380,7 +380,7 @@ cmd_rebuild_main(int argc, char **argv)
         goto done;
     }
     if ((rc = cps_store_usage(h.st, &map_size, &used)) != 0 ||
-        (rc = cps_store_open(&st, tmp, (size_t)map_size)) != 0) {
+        (rc = cps_store_open_flags(&st, tmp, (size_t)map_size, HUB_STORE_FLAGS)) != 0) {
         cps_cli_error(prog, "%s: %s", tmp, cps_strerror(rc));
         goto done;
     }

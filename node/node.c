@@ -45,8 +45,8 @@ node_open(struct node *n, const char *dir, bool with_keys, char *err, size_t err
     int rc;
 
     memset(n, 0, sizeof *n);
-    if ((rc = cps_cli_dir_open(&n->st, n->dir, sizeof n->dir, dir, "node", NODE_PROG, err,
-                               err_len)) != 0)
+    if ((rc = cps_cli_dir_open(&n->st, n->dir, sizeof n->dir, dir, "node", CPS_STORE_WRITEMAP,
+                               NODE_PROG, err, err_len)) != 0)
         return rc;
     if (node_conf_map_mib() != 0) { /* --map-size or [store] map_size_mib */
         cps_store_close(&n->st);

@@ -26,7 +26,7 @@ main(int argc, char **argv)
     }
     want = strtoull(argv[2], NULL, 10);
     clock_gettime(CLOCK_MONOTONIC, &start);
-    while (cps_store_open(&st, argv[1], 0) != 0) {
+    while (cps_store_open_flags(&st, argv[1], 0, 0) != 0) { /* as the hub opens it */
         nanosleep(&nap, NULL);
         clock_gettime(CLOCK_MONOTONIC, &now);
         if (now.tv_sec - start.tv_sec > atoi(argv[3]))

@@ -106,12 +106,12 @@ CPS_MUST_CHECK int cps_cli_dir_create(const char *prog, const char *abs_dir,
 /*
  * Open the store of an initialised data directory: initialises libsodium, makes dir absolute
  * into abs_dir, refuses a directory without a store ("not a <what> directory (run '<prog>
- * init' first)") and opens the store (default map size) into *st. Returns 0 or an error,
- * with err saying why and *st NULL.
+ * init' first)") and opens the store (default map size, cps_store_open_flags' flags) into
+ * *st. Returns 0 or an error, with err saying why and *st NULL.
  */
 CPS_MUST_CHECK int cps_cli_dir_open(struct cps_store **st, char *abs_dir, size_t abs_dir_len,
-                                    const char *dir, const char *what, const char *prog, char *err,
-                                    size_t err_len);
+                                    const char *dir, const char *what, unsigned store_flags,
+                                    const char *prog, char *err, size_t err_len);
 
 /*
  * Load the data directory's roster, verified against the pinned verifier key vkey, into

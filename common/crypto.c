@@ -6,10 +6,10 @@
  * with crypto_box, SHA-256 and base64. SHA-256 alone comes from Nettle, which uses the
  * CPU's SHA extensions (3.4x libsodium's portable code here: every update is hashed whole
  * twice on the hub's hot path) and, unlike OpenSSL's libcrypto (as fast, but 3 MiB more
- * resident in every process), keeps a node small; it never sees a secret. Secret material lives
- * only in sodium_malloc memory (struct cps_keys, read-only once derived, and its cache of
- * crypto_box shared keys) and in stack buffers wiped at the single exit label of each
- * function. Key ids name keys; key bytes are never formatted for humans here.
+ * resident in every process), keeps a node small; it never sees a secret. Secret material
+ * lives only in sodium_malloc memory (struct cps_keys, read-only once derived, and its
+ * cache of crypto_box shared keys) and in stack buffers wiped at the single exit label of
+ * each function. Key ids name keys; key bytes are never formatted for humans here.
  * Interpreting what is signed, and where keys are kept, is left to the callers.
  */
 #include <errno.h>

@@ -497,6 +497,30 @@ cps_cli_config_read(const struct cps_cli_config_role *r, const char *path, void 
 }
 
 int
+cps_cli_config_load(const struct cps_cli_config_role *r, const char *given, void *conf,
+                    char *path_out, size_t path_len, const char *prog)
+{
+    const char *path = cps_cli_config_path(r, given);
+    unsigned problems;
+    int rc;
+
+    path_out[0] = 0;
+    if (path == NULL)
+        return 0;
+    if (strlen(path) >= path_len) {
+        cps_cli_error(prog, "%s: path too long", path);
+        return CPS_EXIT_USAGE;
+    }
+    rc = cps_cli_config_read(r, path, conf, prog, &problems);
+    if (rc != 0 && rc != CPS_EMALFORMED)
+        cps_cli_error(prog, "%s: %s", path, cps_strerror(rc));
+    if (rc != 0)
+        return CPS_EXIT_USAGE; /* CPS_EMALFORMED: each problem printed already */
+    snprintf(path_out, path_len, "%s", path);
+    return 0;
+}
+
+int
 cps_cli_config_main(const struct cps_cli_config_role *r, void *conf, int argc, char **argv)
 {
     static const struct option opts[] = {

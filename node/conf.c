@@ -70,27 +70,13 @@ int
 node_conf_load(struct node_conf *cf, int argc, char **argv, const char *shortopts,
                const struct option *longopts, const char *prog)
 {
-    const char *given, *path, *e;
+    const char *given, *e;
     bool seen[256];
-    unsigned problems;
-    int rc;
 
     node_conf_defaults(cf);
     cps_config_scan_args(argc, argv, shortopts, longopts, 'C', &given, seen);
-    if ((path = cps_cli_config_path(&node_conf_role, given)) != NULL) {
-        if (strlen(path) >= sizeof cf->path) {
-            cps_cli_error(prog, "%s: path too long", path);
-            return CPS_EXIT_USAGE;
-        }
-        rc = cps_cli_config_read(&node_conf_role, path, cf, prog, &problems);
-        if (rc != 0 && rc != CPS_EMALFORMED) {
-            cps_cli_error(prog, "%s: %s", path, cps_strerror(rc));
-            return CPS_EXIT_USAGE;
-        }
-        if (rc != 0)
-            return CPS_EXIT_USAGE;
-        snprintf(cf->path, sizeof cf->path, "%s", path);
-    }
+    if (cps_cli_config_load(&node_conf_role, given, cf, cf->path, sizeof cf->path, prog) != 0)
+        return CPS_EXIT_USAGE;
     /* precedence: --dir, then $CPS_NODE_DIR, then the file */
     if ((e = getenv(NODE_DIR_ENV)) != NULL && *e != 0)
         cf->dir[0] = 0;

@@ -144,6 +144,15 @@ CPS_MUST_CHECK int cps_cli_config_read(const struct cps_cli_config_role *role, c
                                        void *conf, const char *prog, unsigned *problems);
 
 /*
+ * At a command's start: the file to read (given, as cps_cli_config_path) into conf, its
+ * path copied into path (path_len bytes; "" when there is none). Every problem is printed
+ * as prog's. Returns 0 (read, or no file), or CPS_EXIT_USAGE.
+ */
+CPS_MUST_CHECK int cps_cli_config_load(const struct cps_cli_config_role *role,
+                                       const char *given, void *conf, char *path,
+                                       size_t path_len, const char *prog);
+
+/*
  * `PROG config check|show [--config FILE]` (argv[0] is "config"): check reports every
  * problem of FILE as FILE:LINE (exit 1 when any); show writes the settings FILE gives over
  * the defaults (conf holds them) as a complete configuration file on stdout.

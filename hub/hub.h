@@ -150,4 +150,31 @@ struct hub_zap;
 int hub_zap_start(struct hub_zap **out, void *zctx, struct hub *h);
 void hub_zap_stop(struct hub_zap **z); /* after zmq_ctx_shutdown */
 
+/*
+ * The journal (journal.c): each group's new log entries are appended to DIR/journal and
+ * synced before the acks go out; the store commits (durably) later, and once a commit
+ * covers the journal it starts over. `cps-hub run` applies what the store lacks at start.
+ */
+#define HUB_JOURNAL_FILE "journal"
+#define HUB_JOURNAL_BYTES ((uint64_t)64 << 20) /* preallocated, overwritten in place */
+struct iovec;
+struct hub_journal;
+typedef int (*hub_journal_fn)(void *arg, uint64_t index, const uint8_t *entry, size_t len);
+int hub_journal_open(struct hub_journal **out, const char *dir, char *err, size_t err_len);
+void hub_journal_close(struct hub_journal **j);
+const char *hub_journal_path(const struct hub_journal *j);
+/* Would a record of these entries fit behind the ones written since the last reset? */
+bool hub_journal_fits(const struct hub_journal *j, const struct iovec *ents, size_t n);
+/* Entries first.. as one record, then fdatasync: 0, -ENOSPC (commit and reset first), or
+ * another -errno. */
+int hub_journal_append(struct hub_journal *j, uint64_t first, const struct iovec *ents,
+                       size_t n);
+/* After a durable store commit that covers every record: start over at offset 0. */
+void hub_journal_reset(struct hub_journal *j);
+uint64_t hub_journal_used(const struct hub_journal *j);
+/* fn for each entry of the whole records of the current generation, in order; stops at
+ * fn's first non-zero return, which it returns (CPS_EMALFORMED: a whole record whose
+ * entries do not add up). */
+int hub_journal_scan(struct hub_journal *j, hub_journal_fn fn, void *arg);
+
 #endif

@@ -234,17 +234,12 @@ maybe_checkpoint(struct hub *h, struct cps_txn *txn, const struct cadence *c, ui
     return 0;
 }
 
-/*
- * Apply the journal's entries the store lacks (each checked by cps_replay_entry, as a
- * replica checks), with a checkpoint, in one durable commit; then the journal starts over.
- * CPS_EGAP: the journal does not continue the store. err says what went wrong.
- */
+/* The journal's entries, applied in order to the store (journal_recover). */
 struct recovery {
     struct cps_txn *txn;
     struct cps_roster *live;
     uint64_t size;    /* the log's size in txn */
     uint64_t applied;
-    uint64_t gap_at;  /* first journal index past the log's end (0: none) */
     char *err;
     size_t err_len;
 };
@@ -259,7 +254,6 @@ recover_one(void *arg, uint64_t index, const uint8_t *entry, size_t len)
     if (index < r->size)
         return 0; /* committed to the store before the crash */
     if (index > r->size) {
-        r->gap_at = index;
         snprintf(r->err, r->err_len, "the journal continues at entry %" PRIu64
                                      " but the store ends at %" PRIu64, index, r->size);
         return CPS_EGAP;
@@ -275,9 +269,14 @@ recover_one(void *arg, uint64_t index, const uint8_t *entry, size_t len)
     return 0;
 }
 
+/*
+ * Apply the journal's entries the store lacks (each checked by cps_replay_entry, as a
+ * replica checks), with a checkpoint, in one durable commit; then the journal starts over.
+ * CPS_EGAP: the journal does not continue the store. err says what went wrong.
+ */
 static int
 journal_recover(struct hub *h, struct hub_journal *j, uint64_t *applied, char *err,
-                    size_t err_len)
+                size_t err_len)
 {
     struct recovery r = { .err = err, .err_len = err_len };
     uint64_t signed_size;

@@ -129,8 +129,7 @@ hub_journal_open(struct hub_journal **out, const char *dir, char *err, size_t er
         snprintf(err, err_len, "journal: out of memory");
         return -ENOMEM;
     }
-    if ((size_t)snprintf(j->path, sizeof j->path, "%s/" HUB_JOURNAL_FILE, dir) >=
-        sizeof j->path) {
+    if ((size_t)snprintf(j->path, sizeof j->path, "%s/" HUB_JOURNAL_FILE, dir) >= sizeof j->path) {
         free(j);
         snprintf(err, err_len, "%s: path too long", dir);
         return -ENAMETOOLONG;
@@ -204,16 +203,16 @@ hub_journal_append(struct hub_journal *j, uint64_t first, const struct iovec *en
     le64(head + 8, j->generation);
     le64(head + 16, first);
     le64(head + 24, n);
-    iov[k++] = (struct iovec){ head, sizeof head };
+    iov[k++] = (struct iovec){head, sizeof head};
     for (i = 0; i < n; i++) {
         le32(lens + 4 * i, (uint32_t)ents[i].iov_len);
-        iov[k++] = (struct iovec){ lens + 4 * i, 4 };
+        iov[k++] = (struct iovec){lens + 4 * i, 4};
         iov[k++] = ents[i];
     }
     for (i = 0; i < k; i++)
-        parts[i] = (struct cps_crypto_part){ iov[i].iov_base, iov[i].iov_len };
+        parts[i] = (struct cps_crypto_part){iov[i].iov_base, iov[i].iov_len};
     cps_crypto_sha256_parts(parts, k, hash);
-    iov[k++] = (struct iovec){ hash, sizeof hash };
+    iov[k++] = (struct iovec){hash, sizeof hash};
     /* pwritev takes at most IOV_MAX vectors: write in batches */
     for (i = 0; i < k && rc == 0;) {
         int cnt = k - i < IOV_MAX_BATCH ? (int)(k - i) : IOV_MAX_BATCH;
@@ -280,8 +279,7 @@ hub_journal_scan(struct hub_journal *j, hub_journal_fn fn, void *arg)
         start = get64(head + 16);
         count = get64(head + 24);
         if ((!first && (get64(head + 8) != gen || start != next)) ||
-            at + HEADER_BYTES + payload + CPS_CRYPTO_HASH_BYTES > j->size ||
-            count > payload / 4)
+            at + HEADER_BYTES + payload + CPS_CRYPTO_HASH_BYTES > j->size || count > payload / 4)
             break;
         free(buf);
         if ((buf = malloc(payload + CPS_CRYPTO_HASH_BYTES)) == NULL) {
@@ -291,8 +289,8 @@ hub_journal_scan(struct hub_journal *j, hub_journal_fn fn, void *arg)
         if (pread(j->fd, buf, payload + CPS_CRYPTO_HASH_BYTES, (off_t)(at + HEADER_BYTES)) !=
             (ssize_t)(payload + CPS_CRYPTO_HASH_BYTES))
             break;
-        parts[0] = (struct cps_crypto_part){ head, sizeof head };
-        parts[1] = (struct cps_crypto_part){ buf, payload };
+        parts[0] = (struct cps_crypto_part){head, sizeof head};
+        parts[1] = (struct cps_crypto_part){buf, payload};
         cps_crypto_sha256_parts(parts, 2, hash);
         if (!cps_crypto_equal(hash, buf + payload, sizeof hash))
             break; /* torn: never synced, never acked */

@@ -52,7 +52,7 @@ append(struct hub_journal *j, uint64_t first, const char **texts, size_t n)
     struct iovec iov[8];
 
     for (size_t i = 0; i < n; i++)
-        iov[i] = (struct iovec){ (void *)texts[i], strlen(texts[i]) };
+        iov[i] = (struct iovec){(void *)texts[i], strlen(texts[i])};
     return hub_journal_append(j, first, iov, n);
 }
 
@@ -89,8 +89,8 @@ le(uint8_t *p, uint64_t v, int n)
 int
 main(void)
 {
-    const char *a[] = { "entry zero", "entry one", "entry two" }, *b[] = { "three", "four" };
-    const char *c[] = { "five" }, *d[] = { "six", "seven" };
+    const char *a[] = {"entry zero", "entry one", "entry two"}, *b[] = {"three", "four"};
+    const char *c[] = {"five"}, *d[] = {"six", "seven"};
     struct hub_journal *j = NULL;
     struct seen s;
     char err[256], path[128];
@@ -146,7 +146,7 @@ main(void)
     /* a whole record (its hash matches) whose second length runs past its payload */
     {
         uint8_t rec[HEADER + 11 + HASH];
-        struct cps_crypto_part part = { rec, HEADER + 11 };
+        struct cps_crypto_part part = {rec, HEADER + 11};
         int fd;
 
         memcpy(rec, "CPSJ", 4);
@@ -167,7 +167,7 @@ main(void)
 
     /* what cannot fit is refused, and nothing is written */
     hub_journal_reset(j);
-    huge = (struct iovec){ calloc(1, HUB_JOURNAL_BYTES), HUB_JOURNAL_BYTES };
+    huge = (struct iovec){calloc(1, HUB_JOURNAL_BYTES), HUB_JOURNAL_BYTES};
     CHECK_SETUP(huge.iov_base != NULL);
     CHECK(!hub_journal_fits(j, &huge, 1));
     CHECK(hub_journal_append(j, 0, &huge, 1) == -ENOSPC && hub_journal_used(j) == 0);

@@ -2,12 +2,13 @@
 # SPDX-License-Identifier: ISC
 # Benchmark (not a test): W1 into a hub that already holds 10 million records, beside W1
 # into an empty hub, in one run.
-#   1. A hub and 25 nodes. Twice, W1's 500,000 records (new keys each time: cluster ids
+#   1. A hub and 30 nodes (W1 uses P01..P25). Twice, W1's 500,000 records (new keys each time: cluster ids
 #      C1nn, C2nn) queue up in the nodes' outboxes, then the nodes connect: records/s from
 #      then until the hub has committed everything (bench/run's "W1 sync"). The median of
 #      the two is the baseline.
-#   2. The preload: 400,000 generated indicator records per partner (10 million in all,
-#      cluster ids C9nnn, none of W1's) imported and synced.
+#   2. The preload: 333,334 generated indicator records for each of P01..P30 (10 million in
+#      all; their keys end in the indicator code, which W1's never do) imported and synced.
+#      30 partners, not 25: a partner has at most 999 clusters, 335,664 generated records.
 #   3. Three more W1 rounds (C3nn, C4nn, C5nn) into the hub that now holds 10 million.
 # Prints the two medians and their ratio: the cost per record at 10 million against W1's.
 #   bench/big.sh [MILLIONS]   (default 10; needs bench/run's release build and W1 data;
@@ -19,7 +20,8 @@ BUILD=$top/build-release
 DATA=${BENCH_DATA:-/tmp/cps-bench-data}
 [ -f "$DATA/data/P25.ndjson" ] || { echo "bench: run bench/run first (W1 data)" >&2; exit 2; }
 M=${1:-10}
-N=25 PER=20000 PRE=$((M * 1000000 / 25))
+N=25 PER=20000 NPRE=30 PRE=$(( (M * 1000000 + 29) / 30 ))
+[ "$PRE" -le 335664 ] || { echo "bench: at most 10 million records" >&2; exit 2; }
 UPDATES=$((N * PER / 100))
 MAP_MIB=$(( (M * 3000) + 8192 )) # about 3 KB of store per preloaded record, and room
 
@@ -31,16 +33,19 @@ stop_nodes() {
     for p in "${NODE_PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
     NODE_PIDS=()
 }
-start_nodes() { local id; for id in "${ids[@]}"; do start_node "$WORK" "$id" --no-replica; NODE_PIDS+=("$NODE_PID"); done; }
+start_nodes() { local id; for id in "$@"; do start_node "$WORK" "$id" --no-replica; NODE_PIDS+=("$NODE_PID"); done; }
 logged() { "$HUB" status --dir "$WORK/hub" | jq .log_size; }
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/cps-big-XXXXXX")
 trap 'cleanup; rm -rf "$WORK"' EXIT
 
-make_programme "$WORK" $N
+make_programme "$WORK" $NPRE
 PORT=$(free_port)
 init_hub "$WORK" "$PORT"
-ids=() NODE_PIDS=()
-for i in $(seq 1 $N); do id=$(pid_of "$i"); ids+=("$id"); init_node "$WORK" "$id" "$PORT"; done
+ids=() pre_ids=() NODE_PIDS=()
+for i in $(seq 1 $NPRE); do
+    id=$(pid_of "$i"); pre_ids+=("$id"); [ "$i" -le $N ] && ids+=("$id")
+    init_node "$WORK" "$id" "$PORT"
+done
 start_hub "$WORK" --map-size "$MAP_MIB"
 
 # one W1 round: W1's records with cluster ids C<b>nn, queued while the nodes are down
@@ -57,7 +62,7 @@ w1_round() { # w1_round B: prints records/s
     "$BUILD/bench/waitlog" "$WORK/hub" $((base + UPDATES)) 1800 > "$WORK/end" &
     local waiter=$!
     t1=$(now)
-    start_nodes
+    start_nodes "${ids[@]}"
     wait "$waiter"
     stop_nodes
     echo "$N * $PER / ($(cat "$WORK/end") - $t1)" | bc
@@ -66,25 +71,29 @@ w1_round() { # w1_round B: prints records/s
 declare -a BASE BIG
 for b in 1 2; do BASE+=("$(w1_round "$b")"); echo "bench: W1 round $b, hub of $(logged) entries: ${BASE[-1]} rec/s" >&2; done
 
-echo "bench: preloading $((PRE * N)) records" >&2
+echo "bench: preloading $((PRE * NPRE)) records" >&2
 t0=$(now)
-for id in "${ids[@]}"; do
-    ("$GEN" "$id" "$PRE" | sed 's/-C\([0-9]\)/-C9\1/g' > "$WORK/$id.pre"
+imports=()
+for id in "${pre_ids[@]}"; do
+    ("$GEN" "$id" "$PRE" |
+         sed -E 's/"key":"([^"]*)","value":\{(.*)"indicator":"([a-z_]+)"/"key":"\1\/\3","value":{\2"indicator":"\3"/' \
+         > "$WORK/$id.pre"
      "$NODE" import --dir "$WORK/$id" --batch 100 "$WORK/$id.pre" >/dev/null
      rm -f "$WORK/$id.pre") &
-    [ $(( $(jobs -r | wc -l) )) -ge 4 ] && wait -n
+    imports+=($!)
+    if [ ${#imports[@]} -ge 4 ]; then wait "${imports[0]}"; imports=("${imports[@]:1}"); fi
 done
-wait
+for p in "${imports[@]}"; do wait "$p"; done
 t1=$(now)
 base=$(logged)
-"$BUILD/bench/waitlog" "$WORK/hub" $((base + PRE * N / 100)) 3600 > "$WORK/end" &
+"$BUILD/bench/waitlog" "$WORK/hub" $((base + NPRE * ((PRE + 99) / 100))) 3600 > "$WORK/end" &
 waiter=$!
-start_nodes
+start_nodes "${pre_ids[@]}"
 wait "$waiter"
 stop_nodes
 t2=$(now)
 records=$("$HUB" status --dir "$WORK/hub" | jq .records)
-echo "bench: preload imported in $(echo "$t1 - $t0" | bc) s, synced at $(echo "$PRE * $N / ($t2 - $t1)" | bc) rec/s; the hub holds $records records, store $(du -sh "$WORK/hub/data.mdb" | cut -f1)" >&2
+echo "bench: preload imported in $(echo "$t1 - $t0" | bc) s, synced at $(echo "$PRE * $NPRE / ($t2 - $t1)" | bc) rec/s; the hub holds $records records, store $(du -sh "$WORK/hub/data.mdb" | cut -f1)" >&2
 
 for b in 3 4 5; do BIG+=("$(w1_round "$b")"); echo "bench: W1 round $b, hub of $("$HUB" status --dir "$WORK/hub" | jq .records) records: ${BIG[-1]} rec/s" >&2; done
 m_base=$(printf '%s\n' "${BASE[@]}" | median) m_big=$(printf '%s\n' "${BIG[@]}" | median)

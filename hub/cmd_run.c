@@ -69,9 +69,10 @@ struct cadence {
 /*
  * The writer keeps one store transaction open across groups: each group's new entries are
  * made durable in the journal before its acks go out, and the transaction commits (durably,
- * with its checkpoint) when no group waits, when it is STORE_COMMIT_MS old, or when the
- * journal is full. A store failure aborts the transaction; what the journal holds is then
- * applied again (journal_recover), and until that works new groups are answered EBUSY.
+ * with its checkpoint) when no group waits, when it is STORE_COMMIT_MS old, when the
+ * journal is full, or when the store nears its map size. A store failure aborts the
+ * transaction; what the journal holds is then applied again (journal_recover), and until
+ * that works new groups are answered EBUSY.
  */
 #define STORE_COMMIT_MS 100
 #define IDLE_NAP_US 200 /* W2 p99: 1.8 ms without, 1.2-1.4 ms with (bench/run) */
@@ -290,8 +291,8 @@ journal_recover(struct hub *h, struct hub_journal *j, uint64_t *applied, char *e
         goto fail;
     if ((rc = hub_journal_scan(j, recover_one, &r)) != 0)
         goto fail;
-    if (r.applied > 0 &&
-        ((rc = hub_roster_refresh(h, r.txn)) != 0 || (rc = hub_checkpoint(h, r.txn, &signed_size)) != 0))
+    if (r.applied > 0 && ((rc = hub_roster_refresh(h, r.txn)) != 0 ||
+                          (rc = hub_checkpoint(h, r.txn, &signed_size)) != 0))
         goto fail;
     if ((rc = cps_store_commit(&r.txn)) != 0)
         goto fail;
@@ -885,7 +886,8 @@ cmd_run_main(int argc, char **argv)
         cps_cli_error(HUB_PROG " run", "CPS_FAULT_DROP_ACKS=%s: expected a count", fault);
         return CPS_EXIT_USAGE;
     }
-    fault_hold_store = (fault = getenv("CPS_FAULT_HOLD_STORE")) != NULL && strcmp(fault, "1") == 0;
+    fault_hold_store =
+        (fault = getenv("CPS_FAULT_HOLD_STORE")) != NULL && strcmp(fault, "1") == 0;
     if (hub_open(&h, hub_dir(dir), true, err, sizeof err) != 0) {
         cps_cli_error(HUB_PROG " run", "%s", err);
         return CPS_EXIT_USAGE;

@@ -5,11 +5,13 @@
  * The receiving thread owns the CURVE ROUTER (behind a fail-closed ZAP allowlist): it
  * takes a group of frames from any number of partners, prepares each (decode, identity,
  * seal, signature, digest lanes), sharing that work with one helper thread per further
- * core, and hands the group to the writer. The writer decides
- * the whole group in ONE write transaction (group commit) with its checkpoint, commits,
- * and hands the group back; only then are the acks sent. While the writer commits one
- * group, the receiver prepares the next. A store failure aborts the group and acks
- * nothing: the nodes resend, so nothing accepted is lost and nothing is applied twice.
+ * core, and hands the group to the writer. The writer decides the whole group in its open
+ * write transaction, appends the group's new log entries to the journal and syncs it (the
+ * commit point), and hands the group back; only then are the acks sent. The transaction
+ * commits, with its checkpoint, when the writer has nothing else to do (see struct writer).
+ * While the writer works on one group, the receiver prepares the next. A failure aborts
+ * the group and acks nothing of it: the nodes resend, so nothing accepted is lost and
+ * nothing is applied twice.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -252,8 +254,20 @@ recover_one(void *arg, uint64_t index, const uint8_t *entry, size_t len)
     char why[512] = "";
     int rc;
 
-    if (index < r->size)
-        return 0; /* committed to the store before the crash */
+    if (index < r->size) { /* committed to the store before the crash: the same bytes? */
+        uint8_t k[8];
+        struct cps_val v;
+
+        cps_store_be64(k, index);
+        if ((rc = cps_store_get(r->txn, CPS_DB_LOG, k, sizeof k, &v)) != 0)
+            return rc;
+        if (v.len != len || memcmp(v.data, entry, len) != 0) {
+            snprintf(r->err, r->err_len, "journal entry %" PRIu64 " differs from the store's",
+                     index);
+            return CPS_ECHAIN;
+        }
+        return 0;
+    }
     if (index > r->size) {
         snprintf(r->err, r->err_len, "the journal continues at entry %" PRIu64
                                      " but the store ends at %" PRIu64, index, r->size);
@@ -534,7 +548,7 @@ writer_main(void *arg)
         zmq_pollitem_t it = { pipe, 0, ZMQ_POLLIN, 0 };
         struct group *g;
 
-        if (zmq_poll(&it, 1, wr->txn != NULL || wr->broken ? 0 : POLL_MS) < 0 && errno != EINTR)
+        if (zmq_poll(&it, 1, wr->txn != NULL ? 0 : POLL_MS) < 0 && errno != EINTR)
             break;
         if (!(it.revents & ZMQ_POLLIN) && wr->txn != NULL) {
             /* let the receiving thread send the acks before the commit competes for a core */
@@ -755,14 +769,14 @@ serve(struct prep_pool *pp, void *sock, void *pipe, struct group **free_groups)
 
 /*
  * Open the journal and apply what the store lacks of it (after a crash). A journal that
- * does not continue the store (the store was restored from an older backup meanwhile) is
- * kept aside as journal.orphan-TIME, never deleted: `cps-hub recover` brings the missing
- * entries back from a node's replica.
+ * does not continue the store (the store put back from an older copy meanwhile) stops the
+ * start, and nothing is changed: the operator decides (`cps-hub recover` brings the
+ * missing entries back from a node's replica).
  */
 static int
 journal_start(struct writer *wr)
 {
-    char err[512], path[PATH_MAX + 16], aside[PATH_MAX + 64];
+    char err[512], path[PATH_MAX + 16];
     uint64_t applied;
     int rc;
 
@@ -771,22 +785,14 @@ journal_start(struct writer *wr)
         return -1;
     }
     snprintf(path, sizeof path, "%s", hub_journal_path(wr->j));
-    rc = journal_recover(wr->h, wr->j, &applied, err, sizeof err);
-    if (rc == CPS_EGAP) {
-        snprintf(aside, sizeof aside, "%s.orphan-%lld", path, (long long)time(NULL));
-        hub_journal_close(&wr->j);
-        if (rename(path, aside) != 0) {
-            cps_cli_error(HUB_PROG " run", "%s: %s; renaming it to %s: %s", path, err, aside,
-                          strerror(errno));
-            return -1;
-        }
-        cps_log(CPS_LOG_WARN, "journal: %s; kept aside as %s (cps-hub recover brings "
-                              "missing entries back from a node)", err, aside);
-        if (hub_journal_open(&wr->j, wr->h->dir, err, sizeof err) != 0) {
-            cps_cli_error(HUB_PROG " run", "%s", err);
-            return -1;
-        }
-        applied = 0;
+    if ((rc = journal_recover(wr->h, wr->j, &applied, err, sizeof err)) == CPS_EGAP) {
+        cps_cli_error(HUB_PROG " run",
+                      "%s: %s: the store is older than the journal (put back from a copy?). "
+                      "Nothing was changed. Bring the missing entries back from a node's "
+                      "replica (cps-hub recover), or move the journal away to start from "
+                      "this store as it is",
+                      path, err);
+        return -1;
     } else if (rc != 0) {
         cps_cli_error(HUB_PROG " run", "%s: %s; nothing of it is lost, the hub does not start",
                       path, err);
@@ -912,6 +918,11 @@ cmd_run_main(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGHUP, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
+    /* what a crash left in the journal goes into the store before anything listens */
+    wr.h = &h;
+    if (journal_start(&wr) != 0)
+        goto done;
+    cadence_load(&wr);
     if ((zctx = zmq_ctx_new()) == NULL) {
         cps_cli_error(HUB_PROG " run", "zeromq: %s", zmq_strerror(errno));
         goto done;
@@ -926,10 +937,6 @@ cmd_run_main(int argc, char **argv)
         cps_cli_error(HUB_PROG " run", "%s: %s", listen, zmq_strerror(errno));
         goto done;
     }
-    wr.h = &h;
-    if (journal_start(&wr) != 0)
-        goto done;
-    cadence_load(&wr);
     wr.cad.signed_ms = now_ms();
     wr.zctx = zctx;
     if ((pipe = zmq_socket(zctx, ZMQ_PAIR)) == NULL ||
@@ -961,6 +968,12 @@ done:
 
         zmq_send(pipe, &end, sizeof end, 0);
         pthread_join(wr.thread, NULL);
+        if (wr.broken) {
+            cps_log(CPS_LOG_ERR, "stopped with acked entries the store lacks in %s: they "
+                                 "are applied at the next start",
+                    hub_journal_path(wr.j));
+            ret = CPS_EXIT_NO;
+        }
     }
     if (pipe != NULL)
         zmq_close(pipe);

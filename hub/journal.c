@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -107,6 +108,8 @@ fill(struct hub_journal *j, uint64_t size)
 
         if (w < 0 && errno != EINTR)
             rc = -errno;
+        else if (w == 0)
+            rc = -EIO;
         else if (w > 0)
             at += (uint64_t)w;
     }
@@ -138,6 +141,13 @@ hub_journal_open(struct hub_journal **out, const char *dir, char *err, size_t er
         rc = -errno;
         snprintf(err, err_len, "%s: %s", j->path, strerror(errno));
         free(j);
+        return rc;
+    }
+    if (flock(j->fd, LOCK_EX | LOCK_NB) != 0) { /* one hub per folder */
+        rc = -errno;
+        snprintf(err, err_len, "%s: %s", j->path,
+                 errno == EWOULDBLOCK ? "in use by another cps-hub run" : strerror(errno));
+        hub_journal_close(&j);
         return rc;
     }
     if ((rc = fill(j, HUB_JOURNAL_BYTES)) != 0 || (rc = fsync_parent(dir)) != 0) {
@@ -174,7 +184,7 @@ hub_journal_fits(const struct hub_journal *j, const struct iovec *ents, size_t n
 
     for (size_t i = 0; i < n; i++)
         need += 4 + ents[i].iov_len;
-    return j->used + need <= j->size;
+    return need - HEADER_BYTES - CPS_CRYPTO_HASH_BYTES <= UINT32_MAX && j->used + need <= j->size;
 }
 
 int
@@ -218,9 +228,9 @@ hub_journal_append(struct hub_journal *j, uint64_t first, const struct iovec *en
         int cnt = k - i < IOV_MAX_BATCH ? (int)(k - i) : IOV_MAX_BATCH;
         ssize_t w = pwritev(j->fd, iov + i, cnt, (off_t)at);
 
-        if (w < 0) {
-            if (errno != EINTR)
-                rc = -errno;
+        if (w <= 0) {
+            if (w == 0 || errno != EINTR)
+                rc = w == 0 ? -EIO : -errno;
             continue;
         }
         at += (uint64_t)w;
@@ -259,6 +269,24 @@ hub_journal_used(const struct hub_journal *j)
     return j->used;
 }
 
+/* All n bytes at off, or -errno: a read error must not look like the journal's end. */
+static int
+read_at(int fd, void *buf, size_t n, uint64_t off)
+{
+    size_t got = 0;
+
+    while (got < n) {
+        ssize_t r = pread(fd, (uint8_t *)buf + got, n - got, (off_t)(off + got));
+
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return r == 0 ? -EIO : -errno;
+        got += (size_t)r;
+    }
+    return 0;
+}
+
 int
 hub_journal_scan(struct hub_journal *j, hub_journal_fn fn, void *arg)
 {
@@ -272,8 +300,7 @@ hub_journal_scan(struct hub_journal *j, hub_journal_fn fn, void *arg)
         uint64_t payload, start, count, i, off;
         struct cps_crypto_part parts[2];
 
-        if (pread(j->fd, head, sizeof head, (off_t)at) != (ssize_t)sizeof head ||
-            memcmp(head, MAGIC, 4) != 0)
+        if ((rc = read_at(j->fd, head, sizeof head, at)) != 0 || memcmp(head, MAGIC, 4) != 0)
             break;
         payload = get32(head + 4);
         start = get64(head + 16);
@@ -286,8 +313,7 @@ hub_journal_scan(struct hub_journal *j, hub_journal_fn fn, void *arg)
             rc = -ENOMEM;
             break;
         }
-        if (pread(j->fd, buf, payload + CPS_CRYPTO_HASH_BYTES, (off_t)(at + HEADER_BYTES)) !=
-            (ssize_t)(payload + CPS_CRYPTO_HASH_BYTES))
+        if ((rc = read_at(j->fd, buf, payload + CPS_CRYPTO_HASH_BYTES, at + HEADER_BYTES)) != 0)
             break;
         parts[0] = (struct cps_crypto_part){head, sizeof head};
         parts[1] = (struct cps_crypto_part){buf, payload};

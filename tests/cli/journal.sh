@@ -3,13 +3,15 @@
 # The journal is the hub's commit point. A hub whose store never committed (the test hook
 # CPS_FAULT_HOLD_STORE keeps its store transaction open) and that is killed after acking
 # every update has them all after its restart, checked entry by entry, with a checkpoint
-# an auditor accepts; the nodes' replicas agree. A journal that does not continue the store
-# (the store restored from an older copy) is kept aside, never applied, never deleted.
+# an auditor accepts; the nodes' replicas agree. A second hub on the same folder is refused.
+# A journal that does not continue the store (the store put back from an older copy) stops
+# the start and changes nothing, until the operator moves it away.
 set -euo pipefail
 BUILD=$1
 . "$(dirname "$0")/lib.sh"
 WORK=$(mktemp -d /tmp/cps-journal-XXXXXX)
 trap cleanup EXIT
+tmp=$WORK/chk; mkdir -p "$tmp"
 N=3 PER=300
 
 make_programme "$WORK" $N
@@ -43,6 +45,9 @@ wait_until 30 "P01's replica caught up" sh -c \
     "[ \"\$('$NODE' status --dir '$WORK/P01' | jq .replica.entries)\" -eq $LOG_TOTAL ]"
 check "P01 trusts the recovered hub" \
     [ "$("$NODE" status --dir "$WORK/P01" | jq .replica.hub_trusted)" = true ]
+expect 2 timeout 20 "$HUB" run --dir "$WORK/hub" --listen "tcp://127.0.0.1:$(free_port)"
+named() { grep -q "$2" "$tmp/err" || { echo "FAIL: $1" >&2; fails=$((fails + 1)); }; checks=$((checks + 1)); }
+named "a second hub on the folder is refused" "in use by another cps-hub run"
 
 # 2. a journal that does not continue the store: kept aside
 kill -TERM "$HUB_PID"; wait "$HUB_PID"
@@ -56,9 +61,15 @@ hold_hub
 wait_drained "$WORK" 30 P01 || fail "P01 did not drain"
 kill -KILL "$HUB_PID"; wait "$HUB_PID" 2>/dev/null || true
 cp "$WORK/older.mdb" "$WORK/hub/data.mdb"
-start_hub "$WORK"
-wait_until 20 "the journal kept aside" grep -q "kept aside as .*journal.orphan-" "$WORK/hub.log"
-check "the orphan journal is on disk" ls "$WORK/hub/"journal.orphan-*
+cp "$WORK/hub/journal" "$WORK/journal.before"
+expect 2 timeout 20 "$HUB" run --dir "$WORK/hub"
+named "the start stops on a journal past the store" "the store is older than the journal"
+check "the journal is untouched" cmp -s "$WORK/journal.before" "$WORK/hub/journal"
 check "the store is the older copy" [ "$(logged)" -eq "$LOG_TOTAL" ]
+mv "$WORK/hub/journal" "$WORK/journal.aside"
+starts=$(grep -c "started programme" "$WORK/hub.log")
+start_hub "$WORK"
+wait_until 20 "the hub started without the journal" \
+    sh -c "[ \$(grep -c 'started programme' '$WORK/hub.log') -gt $starts ]"
 check "the hub runs" kill -0 "$HUB_PID"
 finish_checks

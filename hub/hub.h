@@ -157,6 +157,8 @@ void hub_zap_stop(struct hub_zap **z); /* after zmq_ctx_shutdown */
  */
 #define HUB_JOURNAL_FILE "journal"
 #define HUB_JOURNAL_BYTES ((uint64_t)64 << 20) /* preallocated, overwritten in place */
+/* fsync a directory, so that a file created or renamed in it stays: 0 or -errno. */
+int hub_fsync_dir(const char *dir);
 struct iovec;
 struct hub_journal;
 typedef int (*hub_journal_fn)(void *arg, uint64_t index, const uint8_t *entry, size_t len);

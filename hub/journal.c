@@ -72,8 +72,8 @@ get64(const uint8_t *p)
     return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32;
 }
 
-static int
-fsync_parent(const char *dir)
+int
+hub_fsync_dir(const char *dir)
 {
     int fd, rc = 0;
 
@@ -150,7 +150,7 @@ hub_journal_open(struct hub_journal **out, const char *dir, char *err, size_t er
         hub_journal_close(&j);
         return rc;
     }
-    if ((rc = fill(j, HUB_JOURNAL_BYTES)) != 0 || (rc = fsync_parent(dir)) != 0) {
+    if ((rc = fill(j, HUB_JOURNAL_BYTES)) != 0 || (rc = hub_fsync_dir(dir)) != 0) {
         snprintf(err, err_len, "%s: %s", j->path, strerror(-rc));
         hub_journal_close(&j);
         return rc;

@@ -269,19 +269,6 @@ remove_tmp(const char *tmp)
     rmdir(tmp);
 }
 
-static int
-fsync_dir(const char *dir)
-{
-    int fd, rc = 0;
-
-    if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
-        return -errno;
-    if (fsync(fd) != 0)
-        rc = -errno;
-    close(fd);
-    return rc;
-}
-
 /* The old store becomes PRE_FILE and the rebuilt one data.mdb, while no process can open
  * the store (a hub starting meanwhile waits for the lock, then opens the new one). */
 static int
@@ -301,7 +288,7 @@ swap_in(const char *prog, const char *dir, const char *tmp)
     snprintf(pre, sizeof pre, "%s/" PRE_FILE, dir);
     snprintf(next, sizeof next, "%s/" STORE_FILE, tmp);
     if ((unlink(pre) != 0 && errno != ENOENT) || link(cur, pre) != 0 || rename(next, cur) != 0 ||
-        (rc = fsync_dir(dir)) != 0) {
+        (rc = hub_fsync_dir(dir)) != 0) {
         rc = rc != 0 ? rc : -errno;
         hub_store_release(&lock);
         cps_cli_error(prog, "%s: swapping the rebuilt store in: %s", dir, cps_strerror(rc));

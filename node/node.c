@@ -154,7 +154,7 @@ fail:
 int
 node_socket(struct node *n, void *zctx, void **out)
 {
-    const int linger = 0, immediate = 1, ivl = 1000, ivl_max = 60000, hb_ivl = 2000,
+    const int linger = 0, immediate = 1, ivl = 1000, ivl_max = 10000, hb_ivl = 2000,
               hb_timeout = 6000, hb_ttl = 6000, hwm = 1000;
     const int64_t maxmsg = CPS_WIRE_MAX_DOWN_FRAME;
     struct cps_pubkeys pub;

@@ -296,7 +296,14 @@ check "a second recover adds nothing" grep -q "nothing to recover" "$tmp/out"
 expect 0 "$HUB" rebuild --dir "$WORK/restored" --dry-run
 
 # --- 7. stalled partners ----------------------------------------------------------------
+# P01's and P02's nodes have run through the hub's absence; libzmq's reconnect backoff is
+# capped at 10 s, so both say HELLO to the restarted hub soon after it starts
+hub_lines=$(wc -l < "$WORK/hub.log")
 start_hub "$WORK"
+for id in P01 P02; do
+    wait_for "$id's HELLO to the restarted hub" 30 \
+        bash -c "tail -n +$((hub_lines + 1)) '$WORK/hub.log' | grep -q 'hello partner=$id'"
+done
 start_node "$WORK" P03
 NPID[P03]=$NODE_PID
 "$NODE" put --dir "$WORK/P03" cluster P03/P03-C900 "$(demo_cluster P03 900)" >/dev/null

@@ -802,17 +802,22 @@ collect(const struct val *m, struct field *f, uint32_t cap)
     return i;
 }
 
-/* The field called name of map m (fields f[0..nf) already collected); false if absent. */
+/* The field called name of map m (fields f[0..nf) already collected); false if absent.
+ * The collected fields are tried from *at on (then from 0), and *at is left after the one
+ * found: values usually list their fields in the rules' order. Map keys are unique
+ * (check_value), so where the search starts does not change what it finds. */
 static bool
-lookup(const struct val *m, const struct field *f, uint32_t nf, const char *name, struct val *out)
+lookup_at(const struct val *m, const struct field *f, uint32_t nf, const char *name,
+          uint32_t *at, struct val *out)
 {
     size_t n = strlen(name);
     const uint8_t *p;
     struct val k;
-    uint32_t i;
+    uint32_t i, j;
 
-    for (i = 0; i < nf; i++)
+    for (j = 0, i = *at < nf ? *at : 0; j < nf; j++, i = i + 1 < nf ? i + 1 : 0)
         if (same(f[i].name, f[i].name_len, name, n)) {
+            *at = i + 1;
             *out = f[i].v;
             return true;
         }
@@ -833,7 +838,9 @@ lookup(const struct val *m, const struct field *f, uint32_t nf, const char *name
 static bool
 get(const struct ctx *x, const char *name, struct val *out)
 {
-    return lookup(&x->top, x->f, x->nf, name, out);
+    uint32_t at = 0;
+
+    return lookup_at(&x->top, x->f, x->nf, name, &at, out);
 }
 
 static int check_fields(struct ctx *x, const struct field_rule *rules, const struct val *m,
@@ -937,11 +944,12 @@ check_fields(struct ctx *x, const struct field_rule *rules, const struct val *m,
              const struct field *f, uint32_t nf, const char *prefix)
 {
     const struct field_rule *r;
+    uint32_t at = 0;
     struct val v;
     int rc;
 
     for (r = rules; r->name != NULL; r++) {
-        bool found = lookup(m, f, nf, r->name, &v);
+        bool found = lookup_at(m, f, nf, r->name, &at, &v);
 
         if ((rc = check_field(x, r, found ? &v : NULL, prefix)) != 0)
             return rc;

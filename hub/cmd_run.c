@@ -574,6 +574,10 @@ writer_main(void *arg)
             continue;
         if (g == NULL)
             break;
+        /* groups that add no entries (HELLO, PULL) never trigger the commit below: an old
+         * transaction commits before the next group whatever it holds */
+        if (wr->txn != NULL && now_ms() - wr->txn_ms >= STORE_COMMIT_MS)
+            writer_idle(wr);
         commit_group(wr, g);
         if (zmq_send(pipe, &g, sizeof g, 0) != sizeof g)
             break;

@@ -140,6 +140,18 @@ start_hub() {
     PIDS+=("$HUB_PID")
 }
 
+# hub_listening DIR [STARTS]: until hub.log holds more than STARTS (default 0) "started" lines,
+# that is until the hub started last has bound its socket; fails when it exits first or after
+# 30 s. A benchmark starts its clients only then, as PostgreSQL's run once its server is up.
+hub_listening() {
+    local n=0
+    until [ "$(grep -c 'info started programme' "$1/hub.log" 2>/dev/null)" -gt "${2:-0}" ]; do
+        kill -0 "$HUB_PID" 2>/dev/null || fail "the hub exited: $(tail -1 "$1/hub.log")"
+        n=$((n + 1)); [ $n -ge 600 ] && fail "the hub did not start within 30 s"
+        sleep 0.05
+    done
+}
+
 # init_node DIR ID PORT
 init_node() {
     "$NODE" init --dir "$1/$2" --partner "$2" --key "$1/keys/$2.key" --roster "$1/roster.txt" \

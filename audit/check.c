@@ -79,7 +79,9 @@ tmp_store(struct audit_result *r, size_t map_size)
     snprintf(tmp_lock, sizeof tmp_lock, "%s/lock.mdb", r->tmpdir);
     strcpy(tmp_dir, r->tmpdir);
     catch_signals(on_signal);
-    return cps_store_open(&r->st, r->tmpdir, map_size);
+    /* thrown away after the run, whatever happens: nothing to sync */
+    return cps_store_open_flags(&r->st, r->tmpdir, map_size,
+                                CPS_STORE_WRITEMAP | CPS_STORE_SCRATCH);
 }
 
 void

@@ -134,7 +134,8 @@ cps_store_open_flags(struct cps_store **out, const char *dir, size_t map_size, u
     /* WRITEMAP: dirty pages live in the map, not in malloc'd copies: a large import costs
      * no heap, and a commit writes no extra copy (the file is sparse at the map size) */
     if ((rc = mdb_env_open(st->env, dir,
-                           MDB_NOTLS | ((flags & CPS_STORE_WRITEMAP) ? MDB_WRITEMAP : 0),
+                           MDB_NOTLS | ((flags & CPS_STORE_WRITEMAP) ? MDB_WRITEMAP : 0) |
+                               ((flags & CPS_STORE_SCRATCH) ? MDB_NOSYNC : 0),
                            0600)) != 0)
         goto fail;
     if (map_size == 0) {

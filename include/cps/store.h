@@ -61,6 +61,9 @@ CPS_MUST_CHECK int cps_store_open(struct cps_store **out, const char *dir, size_
  * bounded transactions (the hub's group commits: about a third less writer CPU on W1).
  */
 #define CPS_STORE_WRITEMAP 0x1u
+/* CPS_STORE_SCRATCH: commits do not sync. Only for a store that is thrown away whatever
+ * happens to the machine (cps-audit's replay): after a crash it may be unreadable. */
+#define CPS_STORE_SCRATCH 0x2u
 CPS_MUST_CHECK int cps_store_open_flags(struct cps_store **out, const char *dir,
                                         size_t map_size, unsigned flags);
 

@@ -4,10 +4,10 @@
 # W1's 500,000 indicator records in updates of 100, queued either by P01..P25 (20,000
 # each: W1) or by P01..P250 (2,000 each, renamed to their new owner); then the hub starts,
 # and once it listens all the nodes start: the figure is records/s from then until the hub
-# has committed everything, as bench/run's W1 sync. The two alternate, REPS times each. Printed for each:
-# records/s, the hub's CPU time per record (user + system, from /proc: what the hub itself
-# spends, apart from the node processes that share its two cores here), and how long the
-# script took to start the node processes.
+# has committed everything, as bench/run's W1 sync. The two alternate, REPS times each.
+# Printed for each: records/s, the hub's CPU time per record (user + system, from /proc:
+# what the hub itself spends, apart from the node processes that share its two cores
+# here), and how long the script took to start the node processes.
 #   bench/scale.sh [REPS]        (default 3; needs bench/run's release build and data)
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
